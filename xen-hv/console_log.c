@@ -1,0 +1,78 @@
+/* console_log.c — bounded per-domain console log (see console_log.h). */
+#include <stdint.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console_log.h"
+
+int console_log_init(struct console_log *l, size_t size, int stream_fd)
+{
+    memset(l, 0, sizeof(*l));
+    l->buf = malloc(size ? size : 1);
+    if (!l->buf)
+        return -ENOMEM;
+    l->size = size ? size : 1;
+    l->stream_fd = stream_fd;
+    pthread_mutex_init(&l->lock, NULL);
+    return 0;
+}
+
+void console_log_destroy(struct console_log *l)
+{
+    free(l->buf);
+    l->buf = NULL;
+    pthread_mutex_destroy(&l->lock);
+}
+
+void console_log_write(struct console_log *l, const char *s, size_t n)
+{
+    pthread_mutex_lock(&l->lock);
+    if (l->stream_fd >= 0) {
+        size_t off = 0;
+        while (off < n) {
+            ssize_t w = write(l->stream_fd, s + off, n - off);
+            if (w <= 0) {
+                if (w < 0 && errno == EINTR)
+                    continue;
+                break; /* a closed stdout must not stop the domain */
+            }
+            off += (size_t)w;
+        }
+    }
+    if (n >= l->size) {
+        /* Only the newest `size` bytes survive. */
+        l->dropped += l->len + (n - l->size);
+        memcpy(l->buf, s + (n - l->size), l->size);
+        l->start = 0;
+        l->len = l->size;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            size_t pos = (l->start + l->len) % l->size;
+            l->buf[pos] = s[i];
+            if (l->len == l->size) {
+                l->start = (l->start + 1) % l->size;
+                l->dropped++;
+            } else {
+                l->len++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+size_t console_log_read(struct console_log *l, char *out, size_t max,
+                        uint64_t *dropped)
+{
+    size_t n;
+
+    pthread_mutex_lock(&l->lock);
+    n = l->len < max ? l->len : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = l->buf[(l->start + i) % l->size];
+    if (dropped)
+        *dropped = l->dropped;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}

@@ -1,0 +1,435 @@
+/*
+ * domain.c — a domain's life: create (VM, memfd RAM, vCPUs, timers),
+ * unpause, shutdown, wait, destroy.  Creation is undone step by step on
+ * failure: domain_destroy() copes with a half-made domain.
+ */
+#include <stdint.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+#include "domain_priv.h"
+#include "sched_op.h"
+#include "vcpu.h"
+#include "xen_cpuid.h"
+
+/* Guest physical layout (see README.md, "Guest physical memory"). */
+#define LOWMEM_MAX        0xe0000000ULL /* RAM above this goes above 4 GiB */
+#define HIGHMEM_BASE      0x100000000ULL
+#define SPECIAL_PAGES_GPA 0xfeff0000ULL
+#define NR_SPECIAL_PAGES  8
+
+struct vcpu_info *vcpu_info_ptr(struct vcpu *v)
+{
+    struct domain *d = v->d;
+    if (v->vcpu_info_gpa != INVALID_GPA)
+        return gmem_ptr(&d->gmem, v->vcpu_info_gpa, sizeof(struct vcpu_info));
+    if (v->vcpu_id < XEN_LEGACY_MAX_VCPUS)
+        return &d->shared_info->vcpu_info[v->vcpu_id];
+    return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    if (!v->thread_started)
+        return;
+    __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    pthread_kill(v->thread, SIGUSR1);
+}
+
+int vcpu_request(struct vcpu *current, struct vcpu *target,
+                 enum vcpu_request req)
+{
+    struct domain *d = target->d;
+    unsigned int seq;
+    int rc = 0;
+
+    pthread_mutex_lock(&d->lock);
+    target->requests |= req;
+    seq = target->req_seq;
+    pthread_cond_broadcast(&target->cond);
+    pthread_mutex_unlock(&d->lock);
+    vcpu_kick(target);
+
+    pthread_mutex_lock(&d->lock);
+    while (target->req_seq == seq) {
+        struct timespec ts;
+        if (d->is_shutting_down) {
+            rc = -XEN_ESRCH;
+            break;
+        }
+        /* Serve our own requests meanwhile: two vCPUs may ask each other. */
+        if (current)
+            vcpu_serve_requests(current);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&target->cond, &d->lock, &ts);
+        if (target->req_seq == seq)
+            vcpu_kick(target);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+void domain_shutdown(struct domain *d, int reason)
+{
+    pthread_mutex_lock(&d->lock);
+    if (d->shutdown_code < 0)
+        d->shutdown_code = reason;
+    if (!d->is_shutting_down) {
+        d->is_shutting_down = true;
+        d->shutdown_reason = d->shutdown_code;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            pthread_cond_broadcast(&d->vcpus[i]->cond);
+        pthread_cond_broadcast(&d->shutdown_cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_kick(d->vcpus[i]);
+    event_base_loopbreak(d->evbase);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char msg[512];
+    int n;
+    va_list ap;
+
+    n = snprintf(msg, sizeof(msg), "(xen-hv) domain %u (%s) crashed: ",
+                 d->domid, d->name);
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof(msg) - n - 1, fmt, ap);
+    va_end(ap);
+    strncat(msg, "\n", sizeof(msg) - strlen(msg) - 1);
+    fputs(msg, stderr);
+    if (d->log.stream_fd != STDERR_FILENO) {
+        int fd = d->log.stream_fd;
+        d->log.stream_fd = -1; /* already on stderr */
+        console_log_write(&d->log, msg, strlen(msg));
+        d->log.stream_fd = fd;
+    }
+    domain_shutdown(d, SHUTDOWN_crash);
+}
+
+static int setup_memory(struct domain *d, uint64_t ram, char *err,
+                        size_t errlen)
+{
+    uint64_t low = ram < LOWMEM_MAX ? ram : LOWMEM_MAX;
+    uint64_t high = ram - low;
+    uint64_t special = NR_SPECIAL_PAGES * GMEM_PAGE_SIZE;
+    unsigned int slot = 0, n = 0;
+    int rc;
+
+    d->ram_bytes = ram;
+    d->mem_bytes = ram + special;
+    d->mem_fd = memfd_create("xen-hv-guest-ram", MFD_CLOEXEC);
+    if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)d->mem_bytes) < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "guest RAM memfd of %llu bytes: %s",
+                 (unsigned long long)d->mem_bytes, strerror(errno));
+        return rc;
+    }
+    d->mem = mmap(NULL, d->mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+                  d->mem_fd, 0);
+    if (d->mem == MAP_FAILED) {
+        d->mem = NULL;
+        rc = -errno;
+        snprintf(err, errlen, "mapping guest RAM: %s", strerror(errno));
+        return rc;
+    }
+    madvise(d->mem, d->mem_bytes, MADV_MERGEABLE);
+
+    d->gmem.region[n++] = (struct gmem_region){0, low, d->mem};
+    if (high)
+        d->gmem.region[n++] =
+            (struct gmem_region){HIGHMEM_BASE, high, d->mem + low};
+    d->gmem.region[n++] =
+        (struct gmem_region){SPECIAL_PAGES_GPA, special, d->mem + ram};
+    d->gmem.nr_regions = n;
+    for (unsigned int i = 0; i < n; i++) {
+        const struct gmem_region *r = &d->gmem.region[i];
+        rc = kvm_vm_map(d->vm_fd, slot++, r->gpa_base, r->size, r->host);
+        if (rc) {
+            snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+                     strerror(-rc));
+            return rc;
+        }
+    }
+
+    /* The memory map Xen's libxl would give a PVH guest of this size. */
+    n = 0;
+    d->memmap[n++] = (struct hvm_memmap_table_entry){
+        .addr = 0, .size = low, .type = XEN_HVM_MEMMAP_TYPE_RAM};
+    d->memmap[n++] = (struct hvm_memmap_table_entry){
+        .addr = SPECIAL_PAGES_GPA,
+        .size = special,
+        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    /* KVM's VMX identity map page and real-mode TSS. */
+    d->memmap[n++] = (struct hvm_memmap_table_entry){
+        .addr = 0xfeffc000ULL, .size = 0x1000,
+        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    d->memmap[n++] = (struct hvm_memmap_table_entry){
+        .addr = 0xfffbd000ULL, .size = 0x3000,
+        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    if (high)
+        d->memmap[n++] = (struct hvm_memmap_table_entry){
+            .addr = HIGHMEM_BASE, .size = high,
+            .type = XEN_HVM_MEMMAP_TYPE_RAM};
+    d->nr_memmap = n;
+    d->tot_pages = ram >> GMEM_PAGE_SHIFT;
+    d->max_pages = d->tot_pages;
+    return 0;
+}
+
+static int setup_vcpu(struct domain *d, unsigned int id, char *err,
+                      size_t errlen)
+{
+    struct vcpu *v = calloc(1, sizeof(*v));
+    const struct kvm_host *h = d->kvm;
+    int rc;
+
+    if (!v)
+        return -ENOMEM;
+    d->vcpus[id] = v;
+    v->d = d;
+    v->vcpu_id = id;
+    v->fd = -1;
+    v->schedstat_fd = -1;
+    v->vcpu_info_gpa = INVALID_GPA;
+    v->time_area_gva = INVALID_GVA;
+    v->runstate_gva = INVALID_GVA;
+    v->runstate.state = RUNSTATE_offline;
+    pthread_cond_init(&v->cond, NULL);
+    v->singleshot = evtimer_new(d->evbase, sched_timer_fire, v);
+    if (!v->singleshot)
+        return -ENOMEM;
+
+    rc = kvm_vcpu_create(h, d->vm_fd, id, &v->run);
+    if (rc < 0) {
+        snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(-rc));
+        return rc;
+    }
+    v->fd = rc;
+    return 0;
+}
+
+static int setup_vcpu_cpuid(struct domain *d, struct vcpu *v, char *err,
+                            size_t errlen)
+{
+    const struct kvm_host *h = d->kvm;
+    struct kvm_cpuid2 *cpuid = NULL;
+    unsigned int cap = h->supported_cap + 16;
+    unsigned int id = v->vcpu_id;
+    struct xen_cpuid_params p;
+    int rc;
+
+    cpuid = calloc(1, sizeof(*cpuid) + cap * sizeof(cpuid->entries[0]));
+    if (!cpuid)
+        return -ENOMEM;
+    memcpy(cpuid, h->supported,
+           sizeof(*cpuid) + h->supported->nent * sizeof(cpuid->entries[0]));
+    memset(&p, 0, sizeof(p));
+    p.vcpu_id = id;
+    p.domid = d->domid;
+    p.tsc_khz = (uint32_t)(d->tsc_hz / 1000);
+    p.tsc_mul = d->scale.mul;
+    p.tsc_shift = d->scale.shift;
+    p.x2apic = true;
+    rc = xen_cpuid_build(cpuid, cap, &p);
+    if (rc == 0)
+        rc = kvm_vcpu_set_cpuid(v->fd, cpuid);
+    free(cpuid);
+    if (rc) {
+        snprintf(err, errlen, "vCPU %u CPUID: %s", id, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+int domain_create(const struct kvm_host *h, struct event_base *base,
+                  const struct domain_config *cfg, struct domain **out,
+                  char *err, size_t errlen)
+{
+    struct domain *d = NULL;
+    int rc;
+
+    *out = NULL;
+    if (cfg->vcpus < 1 || cfg->vcpus > DOMAIN_MAX_VCPUS) {
+        snprintf(err, errlen, "vcpus must be 1..%d, not %u", DOMAIN_MAX_VCPUS,
+                 cfg->vcpus);
+        return -EINVAL;
+    }
+    if (cfg->memory_mib < DOMAIN_MIN_MEM_MIB ||
+        cfg->memory_mib > DOMAIN_MAX_MEM_MIB) {
+        snprintf(err, errlen, "memory must be %d..%d MiB, not %llu",
+                 DOMAIN_MIN_MEM_MIB, DOMAIN_MAX_MEM_MIB,
+                 (unsigned long long)cfg->memory_mib);
+        return -EINVAL;
+    }
+    d = calloc(1, sizeof(*d) + cfg->vcpus * sizeof(d->vcpus[0]));
+    if (!d)
+        return -ENOMEM;
+    d->domid = cfg->domid;
+    snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "domU");
+    d->kvm = h;
+    d->evbase = base;
+    d->vm_fd = -1;
+    d->mem_fd = -1;
+    d->shutdown_reason = -1;
+    d->shutdown_code = -1;
+    d->shared_info_gpa = INVALID_GPA;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->shutdown_cond, NULL);
+    for (unsigned int i = 0; i < sizeof(d->handle); i++)
+        d->handle[i] = (uint8_t)random();
+    d->handle[6] = (d->handle[6] & 0x0f) | 0x40; /* UUID v4 */
+    d->handle[8] = (d->handle[8] & 0x3f) | 0x80;
+    if (cfg->xen_cmdline)
+        d->xen_cmdline = strdup(cfg->xen_cmdline);
+    rc = console_log_init(&d->log, cfg->log_bytes ? cfg->log_bytes : 65536,
+                          cfg->console_fd);
+    if (rc)
+        goto fail;
+    d->shared_info_priv = mmap(NULL, GMEM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (d->shared_info_priv == MAP_FAILED) {
+        d->shared_info_priv = NULL;
+        rc = -ENOMEM;
+        goto fail;
+    }
+    d->shared_info = d->shared_info_priv;
+
+    d->vm_fd = kvm_vm_create(h, XENHV_HYPERCALL_MSR);
+    if (d->vm_fd < 0) {
+        rc = d->vm_fd;
+        snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(-rc));
+        goto fail;
+    }
+    rc = setup_memory(d, cfg->memory_mib << 20, err, errlen);
+    if (rc)
+        goto fail;
+    d->nr_vcpus = cfg->vcpus;
+    for (unsigned int i = 0; i < cfg->vcpus; i++) {
+        rc = setup_vcpu(d, i, err, errlen);
+        if (rc)
+            goto fail;
+    }
+    /* TSC facts before CPUID: leaf 0x40000003 reports them. */
+    rc = time_init(d);
+    if (rc) {
+        snprintf(err, errlen, "TSC set-up: %s", strerror(-rc));
+        goto fail;
+    }
+    for (unsigned int i = 0; i < cfg->vcpus; i++) {
+        rc = setup_vcpu_cpuid(d, d->vcpus[i], err, errlen);
+        if (rc)
+            goto fail;
+    }
+    *out = d;
+    return 0;
+
+fail:
+    domain_destroy(d);
+    return rc;
+}
+
+int domain_unpause(struct domain *d)
+{
+    int rc;
+
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
+        if (rc) {
+            domain_crash(d, "cannot start vCPU %u thread: %s", i,
+                         strerror(rc));
+            return -rc;
+        }
+        v->thread_started = true;
+    }
+    return 0;
+}
+
+int domain_wait(struct domain *d)
+{
+    int reason;
+
+    for (;;) {
+        pthread_mutex_lock(&d->lock);
+        bool down = d->is_shutting_down;
+        pthread_mutex_unlock(&d->lock);
+        if (down)
+            break;
+        event_base_loop(d->evbase, EVLOOP_NO_EXIT_ON_EMPTY);
+    }
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (v->thread_started) {
+            pthread_join(v->thread, NULL);
+            v->thread_started = false;
+        }
+    }
+    pthread_mutex_lock(&d->lock);
+    reason = d->shutdown_reason;
+    pthread_mutex_unlock(&d->lock);
+    return reason;
+}
+
+void domain_exit_stats(const struct domain *d, uint64_t *exits,
+                       uint64_t *hypercalls)
+{
+    *exits = *hypercalls = 0;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        if (!d->vcpus[i])
+            continue;
+        *exits += d->vcpus[i]->nr_exits;
+        *hypercalls += d->vcpus[i]->nr_hypercalls;
+    }
+}
+
+void domain_destroy(struct domain *d)
+{
+    if (!d)
+        return;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        if (v->thread_started) {
+            domain_shutdown(d, SHUTDOWN_crash);
+            pthread_join(v->thread, NULL);
+        }
+        if (v->singleshot)
+            event_free(v->singleshot);
+        kvm_vcpu_destroy(d->kvm, v->fd, v->run);
+        pthread_cond_destroy(&v->cond);
+        free(v);
+    }
+    if (d->vm_fd >= 0)
+        close(d->vm_fd);
+    if (d->mem)
+        munmap(d->mem, d->mem_bytes);
+    if (d->mem_fd >= 0)
+        close(d->mem_fd);
+    if (d->shared_info_priv)
+        munmap(d->shared_info_priv, GMEM_PAGE_SIZE);
+    if (d->log.buf)
+        console_log_destroy(&d->log);
+    free(d->xen_cmdline);
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->shutdown_cond);
+    free(d);
+}

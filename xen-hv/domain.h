@@ -1,0 +1,75 @@
+/*
+ * domain.h — create, build, run and destroy a PVH domain (one KVM VM, guest
+ * RAM in a memfd, one thread per vCPU, KVM's in-kernel LAPIC).
+ *
+ * The builder half (domain_build_pvh) is what the toolstack's domain
+ * builder will do through foreign mappings once it exists; until then the
+ * launcher (`xen-hv run`) calls it directly.
+ */
+#ifndef XENHV_DOMAIN_H
+#define XENHV_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "kvm_x86_64.h"
+
+struct domain;
+
+/* Limits of this implementation. */
+#define DOMAIN_MAX_VCPUS   32    /* vcpu_info in shared_info: XEN_LEGACY_MAX_VCPUS */
+#define DOMAIN_MIN_MEM_MIB 4
+#define DOMAIN_MAX_MEM_MIB (64 * 1024)
+
+struct domain_config {
+    const char *name;    /* for logs */
+    uint16_t domid;
+    uint64_t memory_mib; /* RAM, MiB, DOMAIN_MIN_MEM_MIB..DOMAIN_MAX_MEM_MIB */
+    unsigned int vcpus;  /* 1..DOMAIN_MAX_VCPUS */
+    size_t log_bytes;    /* console log bound, bytes */
+    int console_fd;      /* stream the console log here, or -1 */
+    const char *xen_cmdline; /* reported by XENVER_commandline to dom0 */
+};
+
+/*
+ * domain_create — the VM, its memory, vCPUs (not yet running) and timers.
+ * base: the event loop that runs the domain's timers (thread-safe:
+ *       evthread_use_pthreads() must have been called).
+ * Returns 0 and *out, or -errno with a reason in err.  On failure nothing
+ * is left behind.
+ */
+int domain_create(const struct kvm_host *h, struct event_base *base,
+                  const struct domain_config *cfg, struct domain **out,
+                  char *err, size_t errlen);
+
+/*
+ * domain_build_pvh — load a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY),
+ * an optional initrd (module 0) and the command line, write hvm_start_info
+ * and the memory map, and set vCPU 0's entry state (docs/misc/pvh).
+ * kernel/klen, initrd/ilen: file contents (bytes), initrd may be NULL.
+ * Returns 0, or -ENOEXEC (bad image), -ERANGE/-ENOSPC (does not fit in
+ * RAM) with the reason in err.
+ */
+int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
+                     const void *initrd, size_t ilen, const char *cmdline,
+                     char *err, size_t errlen);
+
+/* domain_unpause — start the vCPU threads.  Returns 0 or -errno. */
+int domain_unpause(struct domain *d);
+
+/*
+ * domain_wait — run the event loop until the domain shuts down and every
+ * vCPU thread has stopped.  Returns the shutdown reason (SHUTDOWN_*).
+ */
+int domain_wait(struct domain *d);
+
+/* domain_destroy — free everything domain_create made (threads stopped). */
+void domain_destroy(struct domain *d);
+
+/* domain_exit_stats — total VM exits and hypercalls over all vCPUs. */
+void domain_exit_stats(const struct domain *d, uint64_t *exits,
+                       uint64_t *hypercalls);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * domain_priv.h — struct domain and struct vcpu, shared by the files of
+ * xen-hv that implement hypercalls.  Nothing outside xen-hv/ includes it;
+ * the public face of a domain is domain.h.
+ *
+ * Locking:
+ *   d->lock protects every field marked [D] below, of the domain and of all
+ *   its vCPUs.  Fields marked [V] belong to the vCPU's own thread and are
+ *   touched by no other thread.  [C] fields are constant after creation.
+ *   Lock order: d->lock, then d->log.lock.  Never call into KVM for another
+ *   vCPU while holding d->lock.
+ */
+#ifndef XENHV_DOMAIN_PRIV_H
+#define XENHV_DOMAIN_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <linux/kvm.h>
+
+#include <xen/xen.h>
+#include <xen/vcpu.h>
+#include <xen/hvm/hvm_vcpu.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+#include "console_log.h"
+#include "domain.h"
+#include "gmem.h"
+#include "hvm_param.h"
+#include "kvm_x86_64.h"
+#include "pvclock.h"
+
+/* Port numbers of the hypercall trap (see hypercall.h). */
+#define XENHV_HCALL_PORT 0xe4 /* out %al: hypercall eax with Xen's args */
+#define XENHV_NULL_PORT  0xe5 /* answered doing nothing (benchmarks) */
+#define XENHV_DEBUG_PORT 0xe9 /* byte-wise debug console, as Bochs/QEMU */
+
+#define INVALID_GPA (~0ULL)
+#define INVALID_GVA (~0ULL)
+
+/* Snapshot of a vCPU's paging state, for linear address translation. */
+struct vcpu_paging {
+    uint64_t cr0, cr3, cr4, efer;
+};
+
+/* What another thread asked a vCPU thread to do at its next exit. */
+enum vcpu_request {
+    VCPU_REQ_NONE = 0,
+    VCPU_REQ_QUERY_MP_STATE = 1 << 0, /* refresh v->up from KVM */
+    VCPU_REQ_START = 1 << 1,          /* load v->ctx and run (VCPUOP_up) */
+};
+
+struct vcpu {
+    struct domain *d;     /* [C] */
+    unsigned int vcpu_id; /* [C] also the APIC id */
+    int fd;               /* [C] KVM vCPU fd */
+    struct kvm_run *run;  /* [C] its kvm_run mapping */
+    pthread_t thread;     /* [C] */
+    bool thread_started;  /* [C] */
+    pid_t tid;            /* [V] */
+    int schedstat_fd;     /* [V] /proc/thread-self/schedstat */
+
+    /* Xen's vCPU state */
+    bool up;                 /* [D] !_VPF_down */
+    bool initialised;        /* [D] VCPUOP_initialise done or running */
+    struct vcpu_hvm_context ctx; /* [D] context for VCPUOP_up */
+    unsigned int requests;   /* [D] enum vcpu_request bits */
+    unsigned int req_seq;    /* [D] bumped when requests are served */
+    pthread_cond_t cond;     /* [D] wakes block and request waiters */
+
+    gpa_t vcpu_info_gpa;     /* [D] registered vcpu_info, or INVALID_GPA */
+    gva_t time_area_gva;     /* [D] secondary vcpu_time_info, or INVALID_GVA */
+    gva_t runstate_gva;      /* [D] registered runstate area, or INVALID_GVA */
+    uint8_t upcall_vector;   /* [D] HVMOP_set_evtchn_upcall_vector, 0 = none */
+    struct vcpu_paging paging; /* [V] as of the latest exit */
+
+    /* Timers (sched_op.c) */
+    struct event *singleshot;  /* [C] libevent timer */
+    uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
+    bool timer_fired;          /* [D] until the vCPU consumes it */
+    bool blocked;              /* [D] inside SCHEDOP_block */
+
+    /* Runstate (time.c) */
+    struct vcpu_runstate_info runstate; /* [D] */
+    uint64_t sched_run_ns, sched_wait_ns; /* [D] schedstat at last update */
+    bool sched_valid;                    /* [D] */
+
+    /* Statistics */
+    uint64_t nr_exits;      /* [V] */
+    uint64_t nr_hypercalls; /* [V] */
+};
+
+#define MEMMAP_MAX 8
+
+struct domain {
+    domid_t domid;              /* [C] */
+    xen_domain_handle_t handle; /* [C] UUID */
+    char name[64];              /* [C] */
+    pthread_mutex_t lock;
+    const struct kvm_host *kvm; /* [C] */
+    int vm_fd;                  /* [C] */
+    struct event_base *evbase;  /* [C] timers and the main loop */
+
+    /* Memory: RAM and the special pages share one memfd. */
+    int mem_fd;            /* [C] */
+    uint8_t *mem;          /* [C] host mapping of the whole memfd */
+    uint64_t mem_bytes;    /* [C] */
+    uint64_t ram_bytes;    /* [C] */
+    struct gmem gmem;      /* [C] guest physical view */
+    uint64_t tot_pages;    /* [D] pages of RAM the domain has */
+    uint64_t max_pages;    /* [D] XENMEM_maximum_reservation */
+    struct hvm_memmap_table_entry memmap[MEMMAP_MAX]; /* [C] */
+    unsigned int nr_memmap;                            /* [C] */
+
+    /* shared_info: a private page until the guest maps it into its RAM. */
+    struct shared_info *shared_info; /* [D] current location (host ptr) */
+    struct shared_info *shared_info_priv; /* [C] page before any mapping */
+    gpa_t shared_info_gpa;           /* [D] INVALID_GPA while private */
+
+    struct hvm_params params; /* [D] */
+    unsigned long vm_assist;  /* [D] VMASST_TYPE_* bits enabled */
+
+    /* Time: guest TSC = host TSC + tsc_offset; system time 0 = TSC 0. */
+    uint64_t tsc_hz;            /* [C] */
+    int64_t tsc_offset;         /* [C] */
+    struct pvclock_scale scale; /* [C] */
+    bool tsc_stable;            /* [C] invariant TSC, one offset for all */
+    uint64_t wc_sec, wc_nsec;   /* [C] host wall clock at system time 0 */
+
+    /* Shutdown (SCHEDOP_shutdown, crashes) */
+    bool is_shutting_down; /* [D] */
+    int shutdown_reason;   /* [D] SHUTDOWN_* or -1 */
+    int shutdown_code;     /* [D] SCHEDOP_shutdown_code, -1 = none */
+    pthread_cond_t shutdown_cond; /* [D] */
+
+    char *xen_cmdline; /* [C] what XENVER_commandline reports to dom0 */
+    struct console_log log; /* own lock */
+
+    unsigned int nr_vcpus;      /* [C] */
+    struct vcpu *vcpus[];       /* [C] */
+};
+
+/* domain.c */
+
+/*
+ * domain_shutdown — record `reason` (SHUTDOWN_*) once and stop every vCPU.
+ * Safe from any thread; later calls keep the first reason.
+ */
+void domain_shutdown(struct domain *d, int reason);
+
+/*
+ * domain_crash — log why (printf-style) to the domain's console log and
+ * stderr, then domain_shutdown(d, SHUTDOWN_crash).
+ */
+void domain_crash(struct domain *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* vcpu_kick — make v's thread leave KVM_RUN soon (any thread). */
+void vcpu_kick(struct vcpu *v);
+
+/*
+ * vcpu_request — ask target's thread to serve `req` and wait until it has
+ * (caller must not hold d->lock; current is the calling vCPU or NULL).
+ * Returns 0, or -XEN_ESRCH when the domain is shutting down.
+ */
+int vcpu_request(struct vcpu *current, struct vcpu *target,
+                 enum vcpu_request req);
+
+/* vcpu_info_ptr — host pointer to v's vcpu_info (d->lock held). */
+struct vcpu_info *vcpu_info_ptr(struct vcpu *v);
+
+/* time.c */
+
+/* domain_system_time — ns since the domain's system time 0. */
+uint64_t domain_system_time(const struct domain *d);
+
+/*
+ * time_init — pick the TSC scale and offset and the wall clock for d.
+ * Returns 0 or -errno.
+ */
+int time_init(struct domain *d);
+
+/* time_update_vcpu — rewrite v's pvclock in its vcpu_info (d->lock held). */
+void time_update_vcpu(struct vcpu *v);
+
+/* time_update_wallclock — write wc_* into the shared_info (d->lock held). */
+void time_update_wallclock(struct domain *d);
+
+/*
+ * runstate_change — account the time since the last change to v's
+ * current state, split by the thread's scheduler statistics, then enter
+ * `state` (RUNSTATE_*).  Called by v's own thread with d->lock held;
+ * writes the guest's runstate area if one is registered.
+ */
+void runstate_change(struct vcpu *v, int state);
+
+/* runstate_refresh — runstate_change(v, v->runstate.state). */
+void runstate_refresh(struct vcpu *v);
+
+#endif

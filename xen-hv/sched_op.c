@@ -1,0 +1,157 @@
+/*
+ * sched_op.c — __HYPERVISOR_sched_op (<xen/sched.h>), set_timer_op and the
+ * per-vCPU singleshot timer (VCPUOP_set_singleshot_timer shares it).
+ *
+ * Timers run on the domain's libevent loop.  When one expires the vCPU
+ * gets a timer event: it leaves SCHEDOP_block (or does not enter it).
+ * Until event channels exist (issue #3) that wake-up is the whole effect;
+ * then it raises VIRQ_TIMER as Xen's send_timer_event() does.
+ */
+#include <stdint.h>
+#include <sched.h>
+#include <string.h>
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+#include "guest_copy.h"
+#include "hypercall.h"
+#include "sched_op.h"
+
+void sched_timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct vcpu *v = arg;
+    struct domain *d = v->d;
+
+    pthread_mutex_lock(&d->lock);
+    if (v->singleshot_deadline) {
+        v->singleshot_deadline = 0;
+        v->timer_fired = true;
+        pthread_cond_broadcast(&v->cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+void sched_timer_set(struct vcpu *v, uint64_t deadline_ns)
+{
+    struct domain *d = v->d;
+    uint64_t now = domain_system_time(d);
+    uint64_t delta = deadline_ns > now ? deadline_ns - now : 0;
+    struct timeval tv = {
+        .tv_sec = (time_t)(delta / 1000000000ULL),
+        .tv_usec = (suseconds_t)((delta % 1000000000ULL + 999) / 1000),
+    };
+
+    if (tv.tv_usec >= 1000000) {
+        tv.tv_sec++;
+        tv.tv_usec -= 1000000;
+    }
+    pthread_mutex_lock(&d->lock);
+    v->singleshot_deadline = deadline_ns ? deadline_ns : 1;
+    pthread_mutex_unlock(&d->lock);
+    evtimer_add(v->singleshot, &tv);
+}
+
+void sched_timer_stop(struct vcpu *v)
+{
+    struct domain *d = v->d;
+
+    evtimer_del(v->singleshot);
+    pthread_mutex_lock(&d->lock);
+    v->singleshot_deadline = 0;
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* True when v has something to wake it: a timer event or an upcall. */
+static bool vcpu_has_wakeup(struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_ptr(v);
+    return v->timer_fired || (vi && vi->evtchn_upcall_pending) ||
+           v->d->is_shutting_down;
+}
+
+/*
+ * SCHEDOP_block: enable event delivery and sleep until an event is
+ * pending for v (Xen's vcpu_block_enable_events()).
+ */
+static long sched_block(struct vcpu *v)
+{
+    struct domain *d = v->d;
+    struct vcpu_info *vi;
+
+    pthread_mutex_lock(&d->lock);
+    vi = vcpu_info_ptr(v);
+    if (vi)
+        vi->evtchn_upcall_mask = 0;
+    if (!vcpu_has_wakeup(v)) {
+        v->blocked = true;
+        runstate_change(v, RUNSTATE_blocked);
+        while (!vcpu_has_wakeup(v)) {
+            vcpu_serve_requests(v);
+            if (vcpu_has_wakeup(v))
+                break;
+            pthread_cond_wait(&v->cond, &d->lock);
+        }
+        v->blocked = false;
+        runstate_change(v, RUNSTATE_running);
+    }
+    v->timer_fired = false;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+long do_sched_op(struct vcpu *v, const struct hypercall_args *a)
+{
+    int cmd = (int)a->a[0];
+    gva_t arg = a->a[1];
+    struct domain *d = v->d;
+    struct sched_shutdown sd;
+
+    switch (cmd) {
+    case SCHEDOP_yield:
+        sched_yield();
+        return 0;
+
+    case SCHEDOP_block:
+        return sched_block(v);
+
+    case SCHEDOP_shutdown:
+        if (copy_from_guest(v, &sd, arg, sizeof(sd)))
+            return -XEN_EFAULT;
+        domain_shutdown(d, (uint8_t)sd.reason);
+        return 0;
+
+    case SCHEDOP_shutdown_code:
+        if (copy_from_guest(v, &sd, arg, sizeof(sd)))
+            return -XEN_EFAULT;
+        pthread_mutex_lock(&d->lock);
+        if (d->shutdown_code < 0)
+            d->shutdown_code = (uint8_t)sd.reason;
+        pthread_mutex_unlock(&d->lock);
+        return 0;
+
+    case SCHEDOP_remote_shutdown:
+        /* Needs device-model privilege over the target (XSM_DM_PRIV). */
+        return -XEN_EPERM;
+    }
+    /* SCHEDOP_poll arrives with event channels (issue #3). */
+    return -XEN_ENOSYS;
+}
+
+long do_set_timer_op(struct vcpu *v, const struct hypercall_args *a)
+{
+    int64_t timeout = (int64_t)a->a[0];
+    int64_t offset;
+
+    if (!a->is_64) /* 32-bit guests pass the 64-bit time in ebx:ecx */
+        timeout = (int64_t)((a->a[1] << 32) | (a->a[0] & 0xffffffffULL));
+    offset = timeout - (int64_t)domain_system_time(v->d);
+    if (timeout == 0)
+        sched_timer_stop(v);
+    else if (timeout < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0))
+        /* Xen's guard against wrapped Linux jiffies: fire in 100 ms. */
+        sched_timer_set(v, domain_system_time(v->d) + 100000000ULL);
+    else
+        sched_timer_set(v, (uint64_t)timeout);
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* sched_op.h — the singleshot timer shared by sched_op.c and vcpu_op.c. */
+#ifndef XENHV_SCHED_OP_H
+#define XENHV_SCHED_OP_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "domain_priv.h"
+
+/* sched_timer_set — arm v's singleshot timer for deadline (system ns). */
+void sched_timer_set(struct vcpu *v, uint64_t deadline_ns);
+/* sched_timer_stop — disarm it (no event is delivered). */
+void sched_timer_stop(struct vcpu *v);
+/* sched_timer_fire — libevent callback (arg = struct vcpu *). */
+void sched_timer_fire(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * vcpu_serve_requests — do what other threads asked of v (vcpu.c); v's own
+ * thread, d->lock held.
+ */
+void vcpu_serve_requests(struct vcpu *v);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * vcpu.c — the vCPU thread: KVM_RUN, and every exit KVM hands to user
+ * space.  The hypercall door is an `out` to XENHV_HCALL_PORT; the guest's
+ * registers come from the kvm_run sync area and rax goes back the same way
+ * (one exit, no extra ioctl).  Anything a guest does that KVM cannot run —
+ * a triple fault, an internal error, a failed entry — crashes this domain
+ * only, with the reason in its log.
+ */
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+#include "domain_priv.h"
+#include "hypercall.h"
+#include "sched_op.h"
+#include "vcpu.h"
+#include "xen_cpuid.h"
+
+#define EFER_LMA (1ULL << 10)
+
+static void sigusr1_noop(int sig)
+{
+    (void)sig;
+}
+
+/* Mark v up (d->lock held): it leaves RUNSTATE_offline. */
+static void vcpu_mark_up(struct vcpu *v)
+{
+    if (v->up)
+        return;
+    v->up = true;
+    v->initialised = true;
+    runstate_change(v, RUNSTATE_running);
+}
+
+void vcpu_serve_requests(struct vcpu *v)
+{
+    unsigned int req = v->requests;
+
+    if (!req)
+        return;
+    v->requests = 0;
+    if (req & VCPU_REQ_START) {
+        int rc = kvm_vcpu_set_hvm_context(v->fd, &v->ctx);
+        if (rc)
+            fprintf(stderr, "xen-hv: vCPU %u: loading context: %s\n",
+                    v->vcpu_id, strerror(-rc));
+        else
+            vcpu_mark_up(v);
+    }
+    if (req & VCPU_REQ_QUERY_MP_STATE) {
+        int mp = kvm_vcpu_get_mp_state(v->fd);
+        if (mp == KVM_MP_STATE_RUNNABLE || mp == KVM_MP_STATE_HALTED)
+            vcpu_mark_up(v);
+    }
+    v->req_seq++;
+    pthread_cond_broadcast(&v->cond);
+}
+
+static void handle_hypercall(struct vcpu *v)
+{
+    struct kvm_regs *r = &v->run->s.regs.regs;
+    const struct kvm_sregs *sr = &v->run->s.regs.sregs;
+    struct hypercall_args a;
+    unsigned long nr;
+    long ret;
+
+    a.is_64 = (sr->efer & EFER_LMA) && sr->cs.l;
+    if (sr->ss.dpl != 0) {
+        ret = -XEN_EPERM; /* hypercalls from guest user mode */
+    } else if (a.is_64) {
+        nr = r->rax;
+        a.a[0] = r->rdi;
+        a.a[1] = r->rsi;
+        a.a[2] = r->rdx;
+        a.a[3] = r->r10;
+        a.a[4] = r->r8;
+        ret = hypercall_dispatch(v, nr, &a);
+    } else {
+        nr = (uint32_t)r->rax;
+        a.a[0] = (uint32_t)r->rbx;
+        a.a[1] = (uint32_t)r->rcx;
+        a.a[2] = (uint32_t)r->rdx;
+        a.a[3] = (uint32_t)r->rsi;
+        a.a[4] = (uint32_t)r->rdi;
+        ret = hypercall_dispatch(v, nr, &a);
+    }
+    r->rax = a.is_64 ? (uint64_t)ret : (uint32_t)ret;
+    v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+static void handle_io(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    size_t len = (size_t)run->io.size * run->io.count;
+
+    if (run->io.direction == KVM_EXIT_IO_IN) {
+        memset(data, 0xff, len); /* nothing is there */
+        return;
+    }
+    switch (run->io.port) {
+    case XENHV_HCALL_PORT:
+        handle_hypercall(v);
+        break;
+    case XENHV_NULL_PORT:
+        break;
+    case XENHV_DEBUG_PORT:
+        console_log_write(&v->d->log, (const char *)data, len);
+        break;
+    default:
+        break; /* writes to absent devices are dropped */
+    }
+}
+
+static void handle_wrmsr(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    uint64_t val = run->msr.data;
+
+    run->msr.error = 1; /* #GP unless handled below */
+    if (run->msr.index == XENHV_HYPERCALL_MSR) {
+        /* Low 12 bits: page index (Xen offers one page); rest: gpa. */
+        uint8_t *page = gmem_ptr(&v->d->gmem, val & ~0xfffULL, 4096);
+        if ((val & 0xfff) == 0 && page) {
+            hypercall_page_write(page);
+            run->msr.error = 0;
+        }
+    }
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    if (!run->mmio.is_write)
+        memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+}
+
+/* Returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    struct domain *d = v->d;
+
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        handle_io(v);
+        return true;
+    case KVM_EXIT_X86_WRMSR:
+        handle_wrmsr(v);
+        return true;
+    case KVM_EXIT_X86_RDMSR:
+        run->msr.error = 1;
+        return true;
+    case KVM_EXIT_MMIO:
+        handle_mmio(v);
+        return true;
+    case KVM_EXIT_HLT:
+        return true;
+    case KVM_EXIT_SHUTDOWN:
+        domain_crash(d, "vCPU %u triple fault at rip %#llx", v->vcpu_id,
+                     (unsigned long long)run->s.regs.regs.rip);
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        domain_crash(d,
+                     "vCPU %u: KVM internal error, suberror %u, rip %#llx%s",
+                     v->vcpu_id, run->internal.suberror,
+                     (unsigned long long)run->s.regs.regs.rip,
+                     d->kvm->is_kvm_pvm ? " (kvm_pvm cannot run some ring-0 "
+                                          "instructions: cmpxchg16b, xrstor, "
+                                          "int3)"
+                                        : "");
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        domain_crash(d, "vCPU %u: VM entry failed, reason %#llx", v->vcpu_id,
+                     (unsigned long long)run->fail_entry
+                         .hardware_entry_failure_reason);
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        switch (run->system_event.type) {
+        case KVM_SYSTEM_EVENT_RESET:
+            domain_shutdown(d, SHUTDOWN_reboot);
+            break;
+        case KVM_SYSTEM_EVENT_CRASH:
+            domain_crash(d, "vCPU %u: system crash event", v->vcpu_id);
+            break;
+        default:
+            domain_shutdown(d, SHUTDOWN_poweroff);
+            break;
+        }
+        return false;
+    }
+    domain_crash(d, "vCPU %u: unexpected KVM exit %u", v->vcpu_id,
+                 run->exit_reason);
+    return false;
+}
+
+void *vcpu_thread(void *arg)
+{
+    struct vcpu *v = arg;
+    struct domain *d = v->d;
+    struct sigaction sa;
+    sigset_t set;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sigusr1_noop; /* no SA_RESTART: KVM_RUN returns EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+    v->tid = gettid();
+    v->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+
+    pthread_mutex_lock(&d->lock);
+    if (v->vcpu_id == 0)
+        vcpu_mark_up(v);
+    pthread_mutex_unlock(&d->lock);
+
+    for (;;) {
+        int r;
+
+        pthread_mutex_lock(&d->lock);
+        vcpu_serve_requests(v);
+        if (d->is_shutting_down) {
+            pthread_mutex_unlock(&d->lock);
+            break;
+        }
+        pthread_mutex_unlock(&d->lock);
+
+        r = ioctl(v->fd, KVM_RUN, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                __atomic_store_n(&v->run->immediate_exit, 0,
+                                 __ATOMIC_SEQ_CST);
+                continue;
+            }
+            domain_crash(d, "vCPU %u: KVM_RUN: %s", v->vcpu_id,
+                         strerror(errno));
+            break;
+        }
+        v->nr_exits++;
+        {
+            const struct kvm_sregs *sr = &v->run->s.regs.sregs;
+            v->paging.cr0 = sr->cr0;
+            v->paging.cr3 = sr->cr3;
+            v->paging.cr4 = sr->cr4;
+            v->paging.efer = sr->efer;
+        }
+        if (!v->up) {
+            /* Started by INIT/SIPI inside KVM: it is running now. */
+            pthread_mutex_lock(&d->lock);
+            vcpu_mark_up(v);
+            pthread_mutex_unlock(&d->lock);
+        }
+        if (!handle_exit(v))
+            break;
+    }
+
+    pthread_mutex_lock(&d->lock);
+    if (v->up)
+        runstate_change(v, RUNSTATE_offline);
+    pthread_mutex_unlock(&d->lock);
+    if (v->schedstat_fd >= 0)
+        close(v->schedstat_fd);
+    return NULL;
+}

@@ -1,0 +1,63 @@
+/*
+ * xen_cpuid.h — the CPUID view of a xen-hv guest: the host KVM's supported
+ * leaves with its own paravirt leaves (0x40000000–0x400000ff, "KVMKVMKVM")
+ * removed and Xen's hypervisor leaves 0x40000000–0x40000004 put in their
+ * place, as <xen/arch-x86/cpuid.h> defines them:
+ *   0x40000000  eax = 0x40000004 (largest Xen leaf), ebx:ecx:edx =
+ *               "XenVMMXenVMM" (XEN_CPUID_SIGNATURE_E[BCD]X)
+ *   0x40000001  eax = major << 16 | minor
+ *   0x40000002  eax = 1 (hypercall pages), ebx = hypercall MSR base
+ *               (XENHV_HYPERCALL_MSR), ecx = edx = 0
+ *   0x40000003  time leaf; sub-leaf 0: eax = 0 (no vTSC), ebx = 0 (tsc_mode
+ *               default), ecx = guest TSC kHz, edx = 0; sub-leaf 1: eax/ebx
+ *               = 0, ecx = tsc_to_system_mul, edx = tsc_shift (as u8); sub-leaf 2:
+ *               ecx = host TSC kHz
+ *   0x40000004  eax = XEN_HVM_CPUID_X2APIC_VIRT (when x2apic) |
+ *               XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
+ *               XEN_HVM_CPUID_UPCALL_VECTOR, ebx = vcpu id, ecx = domid
+ * Leaf 1 ebx[31:24] and leaf 0xb edx carry the vCPU's APIC id (= vcpu id);
+ * leaf 1 ecx gets the hypervisor bit (31).
+ */
+#ifndef XENHV_XEN_CPUID_H
+#define XENHV_XEN_CPUID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#define XENHV_HYPERCALL_MSR 0x40000000u /* Xen's own MSR base */
+#define XENHV_VERSION_MAJOR 4
+#define XENHV_VERSION_MINOR 17
+
+struct xen_cpuid_params {
+    uint32_t vcpu_id;
+    uint16_t domid;
+    uint32_t tsc_khz;  /* guest TSC frequency, kHz */
+    uint32_t tsc_mul;  /* pvclock tsc_to_system_mul */
+    int8_t tsc_shift;  /* pvclock tsc_shift */
+    bool x2apic;       /* the in-kernel LAPIC offers x2APIC */
+};
+
+/*
+ * xen_cpuid_leaf — the Xen leaf (leaf, subleaf) for p.
+ * Returns true and fills eax..edx (out[0..3]) for leaves 0x40000000–
+ * 0x40000004; false for every other leaf.
+ */
+bool xen_cpuid_leaf(uint32_t leaf, uint32_t subleaf,
+                    const struct xen_cpuid_params *p, uint32_t out[4]);
+
+/*
+ * xen_cpuid_build — turn the host's KVM_GET_SUPPORTED_CPUID list into one
+ * vCPU's table, in place.
+ *   cpuid: entries array with room for `capacity` entries; cpuid->nent is
+ *          the number in use on entry and on return.
+ * Removes every entry with function in 0x40000000–0x4fffffff, appends
+ * Xen's leaves (sub-leaves 0..2 of 0x40000003 flagged
+ * KVM_CPUID_FLAG_SIGNIFCANT_INDEX), patches APIC ids and the hypervisor bit.
+ * Returns 0, or -ENOSPC when capacity is too small (cpuid unchanged).
+ */
+int xen_cpuid_build(struct kvm_cpuid2 *cpuid, unsigned int capacity,
+                    const struct xen_cpuid_params *p);
+
+#endif
