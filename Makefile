@@ -22,7 +22,7 @@ check: all
 
 # make bench: benchmarks print figure, reference, ratio.
 bench: all
-	$(MAKE) -C tests/bench XEN_ROOT=$(XEN_ROOT) run
+	tests/bench/run.sh
 
 install: all
 	for d in $(SUBDIRS); do $(MAKE) -C $$d XEN_ROOT=$(XEN_ROOT) install || exit 1; done
