@@ -122,9 +122,10 @@ struct domain {
     struct hvm_params params; /* [D] */
     unsigned long vm_assist;  /* [D] VMASST_TYPE_* bits enabled */
 
-    /* Time: guest TSC = host TSC + tsc_offset; system time 0 = TSC 0. */
+    /* Time: guest TSC = host TSC + tsc_offset; system time 0 = tsc_base. */
     uint64_t tsc_hz;            /* [C] */
     int64_t tsc_offset;         /* [C] */
+    uint64_t tsc_base;          /* [C] guest TSC at system time 0 */
     struct pvclock_scale scale; /* [C] */
     bool tsc_stable;            /* [C] invariant TSC, one offset for all */
     uint64_t wc_sec, wc_nsec;   /* [C] host wall clock at system time 0 */

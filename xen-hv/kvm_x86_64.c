@@ -220,6 +220,16 @@ int kvm_vcpu_set_cpuid(int vcpu_fd, struct kvm_cpuid2 *cpuid)
     return ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 }
 
+int kvm_vcpu_get_tsc_offset(int vcpu_fd, int64_t *offset)
+{
+    struct kvm_device_attr a = {
+        .group = KVM_VCPU_TSC_CTRL,
+        .attr = KVM_VCPU_TSC_OFFSET,
+        .addr = (uint64_t)(uintptr_t)offset,
+    };
+    return ioctl(vcpu_fd, KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+}
+
 int kvm_vcpu_set_tsc_offset(int vcpu_fd, int64_t offset)
 {
     struct kvm_device_attr a = {

@@ -69,6 +69,9 @@ void kvm_vcpu_destroy(const struct kvm_host *h, int vcpu_fd,
 
 int kvm_vcpu_set_cpuid(int vcpu_fd, struct kvm_cpuid2 *cpuid);
 
+/* kvm_vcpu_get_tsc_offset — *offset such that guest TSC = host TSC + it. */
+int kvm_vcpu_get_tsc_offset(int vcpu_fd, int64_t *offset);
+
 /* kvm_vcpu_set_tsc_offset — guest TSC = host TSC + offset (ticks). */
 int kvm_vcpu_set_tsc_offset(int vcpu_fd, int64_t offset);
 

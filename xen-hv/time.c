@@ -1,11 +1,11 @@
 /*
  * time.c — system time, pvclock, wall clock and runstate accounting.
  *
- * Every vCPU of a domain gets the same TSC offset, chosen so that the guest
- * TSC reads 0 when the domain is created; system time is defined as the
- * pvclock scale applied to the guest TSC.  The pvclock record a guest sees
- * (<xen/xen.h> struct vcpu_time_info) is therefore constant —
- * tsc_timestamp 0, system_time 0 — and exact: no rounding between updates
+ * Every vCPU of a domain gets the same TSC offset; system time 0 is the
+ * moment the domain was created, when the guest TSC read tsc_base, and
+ * system time is the pvclock scale applied to (guest TSC - tsc_base).  The
+ * pvclock record a guest sees (<xen/xen.h> struct vcpu_time_info) is
+ * therefore constant — tsc_timestamp tsc_base, system_time 0 — and exact: no rounding between updates
  * can ever make the guest's clock step backwards.  xen-hv computes "now"
  * from the host TSC with the very same arithmetic (domain_system_time()).
  */
@@ -46,7 +46,7 @@ static bool host_tsc_invariant(void)
 uint64_t domain_system_time(const struct domain *d)
 {
     uint64_t guest_tsc = __rdtsc() + (uint64_t)d->tsc_offset;
-    return pvclock_scale_delta(guest_tsc, &d->scale);
+    return pvclock_scale_delta(guest_tsc - d->tsc_base, &d->scale);
 }
 
 int time_init(struct domain *d)
@@ -61,21 +61,25 @@ int time_init(struct domain *d)
     d->tsc_hz = (uint64_t)khz * 1000;
     pvclock_scale_from_hz(d->tsc_hz, &d->scale);
 
-    host_tsc = __rdtsc();
-    d->tsc_offset = -(int64_t)host_tsc;
+    /*
+     * Keep the TSC offset KVM gave vCPU 0 and give the same to every other
+     * vCPU, then call "now" system time 0.  (Setting an offset of our own
+     * is not honoured by every host: kvm_pvm accepts it but its emulated
+     * ring-0 rdtsc keeps reading the host TSC.  Reading the offset back is
+     * right everywhere.)
+     */
     d->tsc_stable = host_tsc_invariant();
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        rc = kvm_vcpu_set_tsc_offset(d->vcpus[i]->fd, d->tsc_offset);
-        if (rc) {
-            /*
-             * Without the offset attribute each vCPU keeps KVM's own
-             * offset: we cannot promise one TSC for all of them.
-             */
-            d->tsc_offset = 0;
-            d->tsc_stable = false;
-            break;
-        }
+    rc = kvm_vcpu_get_tsc_offset(d->vcpus[0]->fd, &d->tsc_offset);
+    if (rc) {
+        d->tsc_offset = 0;
+        d->tsc_stable = false;
     }
+    for (unsigned int i = 1; i < d->nr_vcpus && rc == 0; i++) {
+        if (kvm_vcpu_set_tsc_offset(d->vcpus[i]->fd, d->tsc_offset))
+            d->tsc_stable = false; /* each vCPU keeps its own TSC */
+    }
+    host_tsc = __rdtsc();
+    d->tsc_base = host_tsc + (uint64_t)d->tsc_offset;
 
     clock_gettime(CLOCK_REALTIME, &wall);
     now_ns = domain_system_time(d);
@@ -94,12 +98,12 @@ void time_update_vcpu(struct vcpu *v)
     struct vcpu_info *vi = vcpu_info_ptr(v);
 
     if (vi)
-        pvclock_write(&vi->time, 0, 0, &d->scale, d->tsc_stable);
+        pvclock_write(&vi->time, d->tsc_base, 0, &d->scale, d->tsc_stable);
     if (v->time_area_gva != INVALID_GVA && pthread_equal(pthread_self(),
                                                           v->thread)) {
         struct vcpu_time_info t;
         memset(&t, 0, sizeof(t));
-        pvclock_write(&t, 0, 0, &d->scale, d->tsc_stable);
+        pvclock_write(&t, d->tsc_base, 0, &d->scale, d->tsc_stable);
         /* Odd version first, then the record, then the even version. */
         uint32_t odd = t.version - 1;
         if (copy_to_guest(v, v->time_area_gva, &odd, sizeof(odd)) == 0) {
