@@ -5,7 +5,8 @@
  * `xl dmesg`).  Xen's default policy lets only the console domain use this
  * hypercall unless Xen is built with CONFIG_VERBOSE_DEBUG; xen-hv behaves
  * like such a debug build for CONSOLEIO_write (every domain may log) and
- * like the default for CONSOLEIO_read (-XEN_EPERM for every guest: only
+ * like the default for everything else: the XSM check comes first, so
+ * CONSOLEIO_read and unknown commands are -XEN_EPERM for every guest (only
  * the control domain reads the hypervisor console).
  */
 #include <stdint.h>
@@ -23,6 +24,9 @@ long do_console_io(struct vcpu *v, const struct hypercall_args *a)
     gva_t buf = a->a[2];
     char kbuf[CONSOLEIO_CHUNK];
 
+    if (cmd != CONSOLEIO_write)
+        return -XEN_EPERM; /* xsm_console_io(): XSM_PRIV */
+
     switch (cmd) {
     case CONSOLEIO_write:
         while (count > 0) {
@@ -36,8 +40,6 @@ long do_console_io(struct vcpu *v, const struct hypercall_args *a)
                 break;
         }
         return 0;
-    case CONSOLEIO_read:
-        return -XEN_EPERM;
     }
     return -XEN_ENOSYS;
 }

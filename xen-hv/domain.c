@@ -248,6 +248,11 @@ static int setup_vcpu_cpuid(struct domain *d, struct vcpu *v, char *err,
     p.tsc_mul = d->scale.mul;
     p.tsc_shift = d->scale.shift;
     p.x2apic = true;
+    p.tsc_reliable = d->tsc_stable;
+    p.tsc_offset = d->tsc_base; /* guest TSC at system time 0 */
+    for (unsigned int i = 0; i < h->supported->nent; i++)
+        if (h->supported->entries[i].function == 0x80000001)
+            p.rdtscp = (h->supported->entries[i].edx >> 27) & 1;
     rc = xen_cpuid_build(cpuid, cap, &p);
     if (rc == 0)
         rc = kvm_vcpu_set_cpuid(v->fd, cpuid);

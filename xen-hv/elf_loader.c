@@ -210,8 +210,8 @@ static int elf_parse_ehdr(const uint8_t *image, size_t len,
                         "EM_X86_64)",
                         machine);
     if (type != ET_EXEC)
-        return elf_fail(err, errlen, -ENOEXEC,
-                        "ELF type %u is not ET_EXEC", type);
+        return elf_fail(err, errlen, -ENOEXEC, "ELF type %u is not ET_EXEC",
+                        type);
     if (version != EV_CURRENT)
         return elf_fail(err, errlen, -ENOEXEC, "unsupported ELF version %u",
                         version);
@@ -296,7 +296,8 @@ static int elf_parse_segments(const uint8_t *image, size_t len, gpa_t ram_end,
             continue;
         if (ph.memsz - 1 > addr_limit - ph.paddr)
             return elf_fail(err, errlen, -ENOEXEC,
-                            "segment %u: p_paddr %#" PRIx64 " + p_memsz %#" PRIx64
+                            "segment %u: p_paddr %#" PRIx64
+                            " + p_memsz %#" PRIx64
                             " wraps the %d-bit address space",
                             i, ph.paddr, ph.memsz, e->is_64 ? 64 : 32);
         if (ph.paddr >= ram_end || ph.memsz > ram_end - ph.paddr)
@@ -328,13 +329,12 @@ static int elf_parse_segments(const uint8_t *image, size_t len, gpa_t ram_end,
 
             if (a->paddr < b->paddr + b->memsz &&
                 b->paddr < a->paddr + a->memsz)
-                return elf_fail(err, errlen, -ENOEXEC,
-                                "segments %u and %u overlap ([%#" PRIx64
-                                ", %#" PRIx64 ") and [%#" PRIx64 ", %#" PRIx64
-                                "))",
-                                a->phidx, b->phidx, a->paddr,
-                                a->paddr + a->memsz, b->paddr,
-                                b->paddr + b->memsz);
+                return elf_fail(
+                    err, errlen, -ENOEXEC,
+                    "segments %u and %u overlap ([%#" PRIx64 ", %#" PRIx64
+                    ") and [%#" PRIx64 ", %#" PRIx64 "))",
+                    a->phidx, b->phidx, a->paddr, a->paddr + a->memsz, b->paddr,
+                    b->paddr + b->memsz);
         }
     }
     return 0;
@@ -373,8 +373,8 @@ static int elf_scan_notes(const uint8_t *image, uint64_t off, uint64_t size,
                             "%s: truncated note header %u", what, n);
         memcpy(&nh, note, sizeof(nh));
         /* 32-bit sizes in 64-bit arithmetic: the sums cannot wrap. */
-        desc_off = (sizeof(nh) + (uint64_t)nh.n_namesz + align - 1) &
-                   ~(align - 1);
+        desc_off =
+            (sizeof(nh) + (uint64_t)nh.n_namesz + align - 1) & ~(align - 1);
         if (desc_off > left)
             return elf_fail(err, errlen, -ENOEXEC,
                             "%s: note %u: n_namesz %" PRIu32
@@ -440,8 +440,7 @@ static int elf_find_entry(const uint8_t *image, size_t len,
             continue; /* bounds checked by elf_parse_segments() */
         snprintf(what, sizeof(what), "note segment %u", i);
         rc = elf_scan_notes(image, ph.offset, ph.filesz,
-                            elf_note_align(ph.align), what, entry, err,
-                            errlen);
+                            elf_note_align(ph.align), what, entry, err, errlen);
         if (rc != 0)
             return rc < 0 ? rc : 0;
     }
@@ -467,8 +466,8 @@ static int elf_find_entry(const uint8_t *image, size_t len,
 }
 
 static int elf_parse(const void *image, size_t len, gpa_t ram_end,
-                     struct elf_parsed *e, struct elf_pvh_info *info,
-                     char *err, size_t errlen)
+                     struct elf_parsed *e, struct elf_pvh_info *info, char *err,
+                     size_t errlen)
 {
     const uint8_t *p = image;
     uint32_t entry = 0;

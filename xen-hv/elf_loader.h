@@ -7,6 +7,14 @@
  * Every field of the file is untrusted: sizes, offsets and counts are
  * checked against the image length before use, so a truncated or malformed
  * file gives an error, never an out-of-bounds read.
+ *
+ * Details: either class goes with either machine (EM_386 or EM_X86_64;
+ * Xen itself is an ELF32 EM_X86_64 file); e_phentsize/e_shentsize must be
+ * the class's header size; a declared section header table must lie inside
+ * the file; at most 64 non-empty PT_LOAD segments; the note is looked for
+ * in PT_NOTE segments, then in SHT_NOTE sections (notes 4-byte aligned, or
+ * 8 when p_align/sh_addralign is 8); its value is 4 or 8 bytes and below
+ * 4 GiB; the entry must fall in the file bytes of a PF_X PT_LOAD segment.
  */
 #ifndef XENHV_ELF_LOADER_H
 #define XENHV_ELF_LOADER_H

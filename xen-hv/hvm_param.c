@@ -16,25 +16,25 @@
  * <xen/hvm/params.h> defines the deprecated indexes only for __XEN__ and
  * __XEN_TOOLS__; their numbers are part of the ABI.
  */
-#define HVM_PARAM_DEPR_PAE_ENABLED             4
-#define HVM_PARAM_DEPR_DM_DOMAIN               13
-#define HVM_PARAM_DEPR_MEMORY_EVENT_CR0        20
-#define HVM_PARAM_DEPR_MEMORY_EVENT_CR3        21
-#define HVM_PARAM_DEPR_MEMORY_EVENT_CR4        22
-#define HVM_PARAM_DEPR_MEMORY_EVENT_INT3       23
-#define HVM_PARAM_DEPR_NESTEDHVM               24
+#define HVM_PARAM_DEPR_PAE_ENABLED              4
+#define HVM_PARAM_DEPR_DM_DOMAIN                13
+#define HVM_PARAM_DEPR_MEMORY_EVENT_CR0         20
+#define HVM_PARAM_DEPR_MEMORY_EVENT_CR3         21
+#define HVM_PARAM_DEPR_MEMORY_EVENT_CR4         22
+#define HVM_PARAM_DEPR_MEMORY_EVENT_INT3        23
+#define HVM_PARAM_DEPR_NESTEDHVM                24
 #define HVM_PARAM_DEPR_MEMORY_EVENT_SINGLE_STEP 25
-#define HVM_PARAM_DEPR_BUFIOREQ_EVTCHN         26
-#define HVM_PARAM_DEPR_MEMORY_EVENT_MSR        30
+#define HVM_PARAM_DEPR_BUFIOREQ_EVTCHN          26
+#define HVM_PARAM_DEPR_MEMORY_EVENT_MSR         30
 
 /* Xen's VM86_TSS_UPDATED (asm/hvm/support.h): internal, never shown. */
 #define HVM_VM86_TSS_UPDATED (1ULL << 63)
 /* sizeof(struct tss32), and the largest useful TSS: + 256-bit interrupt
  * redirection bitmap + 64 Kibit I/O bitmap + 1 padding byte. */
-#define HVM_TSS32_SIZE     104ULL
-#define HVM_VM86_TSS_MAX   (HVM_TSS32_SIZE + 0x100 / 8 + 0x10000 / 8 + 1)
+#define HVM_TSS32_SIZE   104ULL
+#define HVM_VM86_TSS_MAX (HVM_TSS32_SIZE + 0x100 / 8 + 0x10000 / 8 + 1)
 /* Xen's SHUTDOWN_MAX (<xen/sched.h>): largest shutdown reason. */
-#define HVM_SHUTDOWN_MAX   SHUTDOWN_MAX
+#define HVM_SHUTDOWN_MAX SHUTDOWN_MAX
 /* ioreq_gfn.mask is an unsigned long in Xen: 64 pages at most. */
 #define HVM_MAX_IOREQ_SERVER_PAGES 64
 

@@ -27,8 +27,7 @@ static uint64_t si_strsize(const char *s)
     return s ? SI_ALIGN((uint64_t)strlen(s) + 1) : 0;
 }
 
-static void si_layout(const struct start_info_request *req,
-                      struct si_layout *l)
+static void si_layout(const struct start_info_request *req, struct si_layout *l)
 {
     uint64_t off = SI_ALIGN(sizeof(struct hvm_start_info));
     unsigned int i;
@@ -69,8 +68,7 @@ int start_info_build(const struct gmem *mem, gpa_t base, uint64_t max_len,
 
     if (!req || !mem || (base & 7) != 0)
         return -EINVAL;
-    if ((req->nr_modules && !req->modules) ||
-        (req->nr_memmap && !req->memmap))
+    if ((req->nr_modules && !req->modules) || (req->nr_memmap && !req->memmap))
         return -EINVAL;
     si_layout(req, &l);
     if (l.total > max_len)

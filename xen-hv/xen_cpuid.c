@@ -17,9 +17,9 @@
 
 #include "xen_cpuid.h"
 
-#define XEN_LEAF_LAST   XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES)
-#define HV_RANGE_FIRST  0x40000000u /* Intel reserves up to 0x4fffffff */
-#define HV_RANGE_LAST   0x4fffffffu
+#define XEN_LEAF_LAST         XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES)
+#define HV_RANGE_FIRST        0x40000000u /* Intel reserves up to 0x4fffffff */
+#define HV_RANGE_LAST         0x4fffffffu
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 /*
@@ -69,8 +69,8 @@ bool xen_cpuid_leaf(uint32_t leaf, uint32_t subleaf,
         switch (subleaf) {
         case 0:
             /* bit 0 (vTSC) stays clear: the guest reads the real TSC. */
-            out[0] = (p->tsc_reliable ? 1u << 1 : 0) |
-                     (p->rdtscp ? 1u << 2 : 0);
+            out[0] =
+                (p->tsc_reliable ? 1u << 1 : 0) | (p->rdtscp ? 1u << 2 : 0);
             out[1] = 0; /* tsc_mode default */
             out[2] = p->tsc_khz;
             out[3] = 0; /* incarnation: never migrated */

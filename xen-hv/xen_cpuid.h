@@ -43,10 +43,10 @@
 struct xen_cpuid_params {
     uint32_t vcpu_id;
     uint16_t domid;
-    uint32_t tsc_khz;  /* guest TSC frequency, kHz */
-    uint32_t tsc_mul;  /* pvclock tsc_to_system_mul */
-    int8_t tsc_shift;  /* pvclock tsc_shift */
-    bool x2apic;       /* the in-kernel LAPIC offers x2APIC */
+    uint32_t tsc_khz; /* guest TSC frequency, kHz */
+    uint32_t tsc_mul; /* pvclock tsc_to_system_mul */
+    int8_t tsc_shift; /* pvclock tsc_shift */
+    bool x2apic;      /* the in-kernel LAPIC offers x2APIC */
     /* Added after the first version; 0/false is a valid default. */
     bool tsc_reliable;     /* host TSC invariant and synchronised */
     bool rdtscp;           /* guest has RDTSCP */

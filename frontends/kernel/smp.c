@@ -35,6 +35,8 @@
 #define EFER_LMA 0x00000400UL
 
 extern uint8_t pml4[];
+extern const uint8_t __trampoline_lma[], __trampoline_size[];
+extern uint8_t trampoline_start[];
 extern uint64_t ap_boot_stack;
 extern const uint8_t ap_start64[];
 void smp_ap_main(void);
@@ -128,6 +130,9 @@ int smp_start_sipi(unsigned int id, uint32_t apic_id, smp_fn fn, void *arg)
     rc = prepare(id, fn, arg);
     if (rc)
         goto out;
+    memcpy(trampoline_start, __trampoline_lma,
+           (size_t)(unsigned long)__trampoline_size);
+    smp_mb();
     lapic_send_ipi(apic_id, APIC_DM_INIT | APIC_LEVEL_ASSERT);
     time_spin_ns(1000000); /* 1 ms; the SDM asks for 10 on hardware */
     lapic_send_ipi(apic_id, APIC_DM_STARTUP | TRAMPOLINE_VECTOR);

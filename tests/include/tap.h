@@ -107,8 +107,8 @@ static inline bool is_u64(uint64_t got, uint64_t exp, const char *name)
 
 static inline bool is_str(const char *got, const char *exp, const char *name)
 {
-    bool same = (got == NULL || exp == NULL) ? got == exp
-                                             : strcmp(got, exp) == 0;
+    bool same =
+        (got == NULL || exp == NULL) ? got == exp : strcmp(got, exp) == 0;
     bool r = ok(same, "%s", name);
 
     if (!r)

@@ -98,14 +98,20 @@ static void build64(struct img *im)
     eh->e_shnum = 2;
 
     ph[0] = (Elf64_Phdr){PT_LOAD, PF_R | PF_X, TEXT_OFF, 0xffffffff81000000ULL,
-                         TEXT_PA, TEXT_SZ, TEXT_SZ, 0x1000};
+                         TEXT_PA, TEXT_SZ,     TEXT_SZ,  0x1000};
     ph[1] = (Elf64_Phdr){PT_LOAD, PF_R | PF_W, DATA_OFF, 0xffffffff81100000ULL,
-                         DATA_PA, DATA_FSZ, DATA_MSZ, 0x1000};
+                         DATA_PA, DATA_FSZ,    DATA_MSZ, 0x1000};
     im->note_off = sizeof(*eh) + 3 * sizeof(*ph); /* 232, 4-aligned */
     off = put_note(im->b, im->note_off, 4, XEN_ELFNOTE_GUEST_OS, "linux", 6);
     off = put_note(im->b, off, 4, XEN_ELFNOTE_PHYS32_ENTRY, &entry, 8);
-    ph[2] = (Elf64_Phdr){PT_NOTE, PF_R, im->note_off, 0, 0,
-                         off - im->note_off, off - im->note_off, 4};
+    ph[2] = (Elf64_Phdr){PT_NOTE,
+                         PF_R,
+                         im->note_off,
+                         0,
+                         0,
+                         off - im->note_off,
+                         off - im->note_off,
+                         4};
 
     sh[1].sh_type = SHT_NOTE;
     sh[1].sh_offset = im->note_off;
@@ -141,15 +147,21 @@ static void build32(struct img *im)
     eh->e_shentsize = sizeof(*sh);
     eh->e_shnum = 2;
 
-    ph[0] = (Elf32_Phdr){PT_LOAD, TEXT_OFF, TEXT_PA, TEXT_PA,
-                         TEXT_SZ, TEXT_SZ, PF_R | PF_X, 0x1000};
-    ph[1] = (Elf32_Phdr){PT_LOAD, DATA_OFF, DATA_PA, DATA_PA,
+    ph[0] = (Elf32_Phdr){PT_LOAD, TEXT_OFF, TEXT_PA,     TEXT_PA,
+                         TEXT_SZ, TEXT_SZ,  PF_R | PF_X, 0x1000};
+    ph[1] = (Elf32_Phdr){PT_LOAD,  DATA_OFF, DATA_PA,     DATA_PA,
                          DATA_FSZ, DATA_MSZ, PF_R | PF_W, 0x1000};
     im->note_off = sizeof(*eh) + 3 * sizeof(*ph); /* 148 */
     off = put_note(im->b, im->note_off, 4, XEN_ELFNOTE_GUEST_OS, "linux", 6);
     off = put_note(im->b, off, 4, XEN_ELFNOTE_PHYS32_ENTRY, &entry, 4);
-    ph[2] = (Elf32_Phdr){PT_NOTE, im->note_off, 0, 0, off - im->note_off,
-                         off - im->note_off, PF_R, 4};
+    ph[2] = (Elf32_Phdr){PT_NOTE,
+                         im->note_off,
+                         0,
+                         0,
+                         off - im->note_off,
+                         off - im->note_off,
+                         PF_R,
+                         4};
 
     sh[1].sh_type = SHT_NOTE;
     sh[1].sh_offset = im->note_off;
@@ -326,8 +338,7 @@ static void test_mutations(const struct img *good, const char *cls)
             size_t pos = (size_t)(seed >> 33) % 0x120;
             im.b[pos] = (uint8_t)(seed >> 17);
         }
-        if (probe_exact(im.b, im.len, RAM_SIZE, &info, err, sizeof(err)) ==
-            0) {
+        if (probe_exact(im.b, im.len, RAM_SIZE, &info, err, sizeof(err)) == 0) {
             accepted++;
             if (info.load_lo >= info.load_hi || info.load_hi > RAM_SIZE ||
                 info.phys32_entry < info.load_lo ||
@@ -346,7 +357,10 @@ static void test_malformed64(void)
     struct img im;
 
     build64(&im);
-    memcpy(im.b, "\x7f" "ELG", 4);
+    memcpy(im.b,
+           "\x7f"
+           "ELG",
+           4);
     expect_fail(&im, RAM_SIZE, -ENOEXEC, "magic", "bad magic");
 
     build64(&im);
@@ -528,8 +542,7 @@ static void test_malformed64(void)
 
     build64(&im);
     ph64(&im, 2)->p_offset += 1;
-    expect_fail(&im, RAM_SIZE, -ENOEXEC, "aligned",
-                "PT_NOTE at an odd offset");
+    expect_fail(&im, RAM_SIZE, -ENOEXEC, "aligned", "PT_NOTE at an odd offset");
 
     build64(&im);
     {
@@ -604,8 +617,8 @@ static void test_malformed64(void)
     {
         struct elf_pvh_info info;
 
-        is_int(elf_pvh_probe(im.b, im.len, RAM_SIZE, &info, NULL, 0),
-               -ENOEXEC, "NULL error buffer: still -ENOEXEC, no crash");
+        is_int(elf_pvh_probe(im.b, im.len, RAM_SIZE, &info, NULL, 0), -ENOEXEC,
+               "NULL error buffer: still -ENOEXEC, no crash");
     }
     {
         struct elf_pvh_info info;
@@ -654,10 +667,9 @@ static void test_malformed32(void)
 
 static void test_unbacked(void)
 {
-    struct gmem small = {.nr_regions = 1,
-                         .region = {{.gpa_base = 0,
-                                     .size = DATA_PA + 0x800,
-                                     .host = ram}}};
+    struct gmem small = {
+        .nr_regions = 1,
+        .region = {{.gpa_base = 0, .size = DATA_PA + 0x800, .host = ram}}};
     struct elf_pvh_info info;
     char err[256] = "";
     struct img im;
@@ -697,12 +709,12 @@ static void test_real_kernel(void)
     if (!is_int(rc, 0, "hello.elf: probe"))
         tap_diag("  error text: %s", err);
     mem = rc == 0 ? calloc(1, info.load_hi) : NULL;
-    big = (struct gmem){.nr_regions = 1,
-                        .region = {{.gpa_base = 0,
-                                    .size = rc == 0 ? info.load_hi : 0,
-                                    .host = mem}}};
-    rc = mem ? elf_pvh_load(file, (size_t)st.st_size, &big, info.load_hi,
-                            &info, err, sizeof(err))
+    big = (struct gmem){
+        .nr_regions = 1,
+        .region = {
+            {.gpa_base = 0, .size = rc == 0 ? info.load_hi : 0, .host = mem}}};
+    rc = mem ? elf_pvh_load(file, (size_t)st.st_size, &big, info.load_hi, &info,
+                            err, sizeof(err))
              : -1;
     if (!is_int(rc, 0, "hello.elf: load"))
         tap_diag("  error text: %s", err);
@@ -729,8 +741,9 @@ int main(void)
     ram = malloc(RAM_SIZE);
     if (!ram)
         return 1;
-    gm = (struct gmem){.nr_regions = 1,
-                       .region = {{.gpa_base = 0, .size = RAM_SIZE, .host = ram}}};
+    gm = (struct gmem){
+        .nr_regions = 1,
+        .region = {{.gpa_base = 0, .size = RAM_SIZE, .host = ram}}};
 
     build64(&im);
     test_good(&im, "ELF64");
