@@ -14,7 +14,7 @@
 
 struct console_log {
     pthread_mutex_t lock;
-    char *buf;        /* ring of `size` bytes */
+    char *buf; /* ring of `size` bytes */
     size_t size;
     size_t start;     /* index of the oldest byte */
     size_t len;       /* bytes held */

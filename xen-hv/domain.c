@@ -108,8 +108,8 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     int n;
     va_list ap;
 
-    n = snprintf(msg, sizeof(msg), "(xen-hv) domain %u (%s) crashed: ",
-                 d->domid, d->name);
+    n = snprintf(msg, sizeof(msg),
+                 "(xen-hv) domain %u (%s) crashed: ", d->domid, d->name);
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - n - 1, fmt, ap);
     va_end(ap);
@@ -173,21 +173,24 @@ static int setup_memory(struct domain *d, uint64_t ram, char *err,
     n = 0;
     d->memmap[n++] = (struct hvm_memmap_table_entry){
         .addr = 0, .size = low, .type = XEN_HVM_MEMMAP_TYPE_RAM};
-    d->memmap[n++] = (struct hvm_memmap_table_entry){
-        .addr = SPECIAL_PAGES_GPA,
-        .size = special,
-        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    d->memmap[n++] =
+        (struct hvm_memmap_table_entry){.addr = SPECIAL_PAGES_GPA,
+                                        .size = special,
+                                        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
     /* KVM's VMX identity map page and real-mode TSS. */
-    d->memmap[n++] = (struct hvm_memmap_table_entry){
-        .addr = 0xfeffc000ULL, .size = 0x1000,
-        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
-    d->memmap[n++] = (struct hvm_memmap_table_entry){
-        .addr = 0xfffbd000ULL, .size = 0x3000,
-        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    d->memmap[n++] =
+        (struct hvm_memmap_table_entry){.addr = 0xfeffc000ULL,
+                                        .size = 0x1000,
+                                        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
+    d->memmap[n++] =
+        (struct hvm_memmap_table_entry){.addr = 0xfffbd000ULL,
+                                        .size = 0x3000,
+                                        .type = XEN_HVM_MEMMAP_TYPE_RESERVED};
     if (high)
-        d->memmap[n++] = (struct hvm_memmap_table_entry){
-            .addr = HIGHMEM_BASE, .size = high,
-            .type = XEN_HVM_MEMMAP_TYPE_RAM};
+        d->memmap[n++] =
+            (struct hvm_memmap_table_entry){.addr = HIGHMEM_BASE,
+                                            .size = high,
+                                            .type = XEN_HVM_MEMMAP_TYPE_RAM};
     d->nr_memmap = n;
     d->tot_pages = ram >> GMEM_PAGE_SHIFT;
     d->max_pages = d->tot_pages;
@@ -359,8 +362,7 @@ int domain_unpause(struct domain *d)
         struct vcpu *v = d->vcpus[i];
         rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
         if (rc) {
-            domain_crash(d, "cannot start vCPU %u thread: %s", i,
-                         strerror(rc));
+            domain_crash(d, "cannot start vCPU %u thread: %s", i, strerror(rc));
             return -rc;
         }
         v->thread_started = true;

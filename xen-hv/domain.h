@@ -19,12 +19,13 @@
 struct domain;
 
 /* Limits of this implementation. */
-#define DOMAIN_MAX_VCPUS   32    /* vcpu_info in shared_info: XEN_LEGACY_MAX_VCPUS */
+#define DOMAIN_MAX_VCPUS 32 /* vcpu_info in shared_info: XEN_LEGACY_MAX_VCPUS  \
+                             */
 #define DOMAIN_MIN_MEM_MIB 4
 #define DOMAIN_MAX_MEM_MIB (64 * 1024)
 
 struct domain_config {
-    const char *name;    /* for logs */
+    const char *name; /* for logs */
     uint16_t domid;
     uint64_t memory_mib; /* RAM, MiB, DOMAIN_MIN_MEM_MIB..DOMAIN_MAX_MEM_MIB */
     unsigned int vcpus;  /* 1..DOMAIN_MAX_VCPUS */

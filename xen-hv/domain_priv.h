@@ -63,29 +63,29 @@ struct vcpu {
     int schedstat_fd;     /* [V] /proc/thread-self/schedstat */
 
     /* Xen's vCPU state */
-    bool up;                 /* [D] !_VPF_down */
-    bool initialised;        /* [D] VCPUOP_initialise done or running */
+    bool up;                     /* [D] !_VPF_down */
+    bool initialised;            /* [D] VCPUOP_initialise done or running */
     struct vcpu_hvm_context ctx; /* [D] context for VCPUOP_up */
-    unsigned int requests;   /* [D] enum vcpu_request bits */
-    unsigned int req_seq;    /* [D] bumped when requests are served */
-    pthread_cond_t cond;     /* [D] wakes block and request waiters */
+    unsigned int requests;       /* [D] enum vcpu_request bits */
+    unsigned int req_seq;        /* [D] bumped when requests are served */
+    pthread_cond_t cond;         /* [D] wakes block and request waiters */
 
-    gpa_t vcpu_info_gpa;     /* [D] registered vcpu_info, or INVALID_GPA */
-    gva_t time_area_gva;     /* [D] secondary vcpu_time_info, or INVALID_GVA */
-    gva_t runstate_gva;      /* [D] registered runstate area, or INVALID_GVA */
-    uint8_t upcall_vector;   /* [D] HVMOP_set_evtchn_upcall_vector, 0 = none */
+    gpa_t vcpu_info_gpa;   /* [D] registered vcpu_info, or INVALID_GPA */
+    gva_t time_area_gva;   /* [D] secondary vcpu_time_info, or INVALID_GVA */
+    gva_t runstate_gva;    /* [D] registered runstate area, or INVALID_GVA */
+    uint8_t upcall_vector; /* [D] HVMOP_set_evtchn_upcall_vector, 0 = none */
     struct vcpu_paging paging; /* [V] as of the latest exit */
 
     /* Timers (sched_op.c) */
-    struct event *singleshot;  /* [C] libevent timer */
+    struct event *singleshot;     /* [C] libevent timer */
     uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
-    bool timer_fired;          /* [D] until the vCPU consumes it */
-    bool blocked;              /* [D] inside SCHEDOP_block */
+    bool timer_fired;             /* [D] until the vCPU consumes it */
+    bool blocked;                 /* [D] inside SCHEDOP_block */
 
     /* Runstate (time.c) */
-    struct vcpu_runstate_info runstate; /* [D] */
+    struct vcpu_runstate_info runstate;   /* [D] */
     uint64_t sched_run_ns, sched_wait_ns; /* [D] schedstat at last update */
-    bool sched_valid;                    /* [D] */
+    bool sched_valid;                     /* [D] */
 
     /* Statistics */
     uint64_t nr_exits;      /* [V] */
@@ -104,20 +104,20 @@ struct domain {
     struct event_base *evbase;  /* [C] timers and the main loop */
 
     /* Memory: RAM and the special pages share one memfd. */
-    int mem_fd;            /* [C] */
-    uint8_t *mem;          /* [C] host mapping of the whole memfd */
-    uint64_t mem_bytes;    /* [C] */
-    uint64_t ram_bytes;    /* [C] */
-    struct gmem gmem;      /* [C] guest physical view */
-    uint64_t tot_pages;    /* [D] pages of RAM the domain has */
-    uint64_t max_pages;    /* [D] XENMEM_maximum_reservation */
+    int mem_fd;         /* [C] */
+    uint8_t *mem;       /* [C] host mapping of the whole memfd */
+    uint64_t mem_bytes; /* [C] */
+    uint64_t ram_bytes; /* [C] */
+    struct gmem gmem;   /* [C] guest physical view */
+    uint64_t tot_pages; /* [D] pages of RAM the domain has */
+    uint64_t max_pages; /* [D] XENMEM_maximum_reservation */
     struct hvm_memmap_table_entry memmap[MEMMAP_MAX]; /* [C] */
-    unsigned int nr_memmap;                            /* [C] */
+    unsigned int nr_memmap;                           /* [C] */
 
     /* shared_info: a private page until the guest maps it into its RAM. */
-    struct shared_info *shared_info; /* [D] current location (host ptr) */
+    struct shared_info *shared_info;      /* [D] current location (host ptr) */
     struct shared_info *shared_info_priv; /* [C] page before any mapping */
-    gpa_t shared_info_gpa;           /* [D] INVALID_GPA while private */
+    gpa_t shared_info_gpa;                /* [D] INVALID_GPA while private */
 
     struct hvm_params params; /* [D] */
     unsigned long vm_assist;  /* [D] VMASST_TYPE_* bits enabled */
@@ -131,16 +131,16 @@ struct domain {
     uint64_t wc_sec, wc_nsec;   /* [C] host wall clock at system time 0 */
 
     /* Shutdown (SCHEDOP_shutdown, crashes) */
-    bool is_shutting_down; /* [D] */
-    int shutdown_reason;   /* [D] SHUTDOWN_* or -1 */
-    int shutdown_code;     /* [D] SCHEDOP_shutdown_code, -1 = none */
+    bool is_shutting_down;        /* [D] */
+    int shutdown_reason;          /* [D] SHUTDOWN_* or -1 */
+    int shutdown_code;            /* [D] SCHEDOP_shutdown_code, -1 = none */
     pthread_cond_t shutdown_cond; /* [D] */
 
-    char *xen_cmdline; /* [C] what XENVER_commandline reports to dom0 */
+    char *xen_cmdline;      /* [C] what XENVER_commandline reports to dom0 */
     struct console_log log; /* own lock */
 
-    unsigned int nr_vcpus;      /* [C] */
-    struct vcpu *vcpus[];       /* [C] */
+    unsigned int nr_vcpus; /* [C] */
+    struct vcpu *vcpus[];  /* [C] */
 };
 
 /* domain.c */

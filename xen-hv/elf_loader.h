@@ -26,10 +26,10 @@
 #include "gmem.h"
 
 struct elf_pvh_info {
-    uint32_t phys32_entry; /* from XEN_ELFNOTE_PHYS32_ENTRY */
-    gpa_t load_lo;         /* lowest byte loaded (inclusive) */
-    gpa_t load_hi;         /* end of the highest segment (exclusive) */
-    bool is_64;            /* ELFCLASS64 */
+    uint32_t phys32_entry;    /* from XEN_ELFNOTE_PHYS32_ENTRY */
+    gpa_t load_lo;            /* lowest byte loaded (inclusive) */
+    gpa_t load_hi;            /* end of the highest segment (exclusive) */
+    bool is_64;               /* ELFCLASS64 */
     unsigned int nr_segments; /* PT_LOAD segments with p_memsz > 0 */
 };
 

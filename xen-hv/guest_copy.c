@@ -6,15 +6,15 @@
 
 #include "guest_copy.h"
 
-#define PTE_P   (1ULL << 0)
-#define PTE_RW  (1ULL << 1)
-#define PTE_PS  (1ULL << 7)
-#define CR0_PG  (1ULL << 31)
-#define CR0_WP  (1ULL << 16)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-#define EFER_LMA (1ULL << 10)
+#define PTE_P     (1ULL << 0)
+#define PTE_RW    (1ULL << 1)
+#define PTE_PS    (1ULL << 7)
+#define CR0_PG    (1ULL << 31)
+#define CR0_WP    (1ULL << 16)
+#define CR4_PSE   (1ULL << 4)
+#define CR4_PAE   (1ULL << 5)
+#define CR4_LA57  (1ULL << 12)
+#define EFER_LMA  (1ULL << 10)
 #define ADDR_MASK 0x000ffffffffff000ULL /* bits 51:12 */
 
 static int read_pte(const struct gmem *m, gpa_t table, unsigned int idx,

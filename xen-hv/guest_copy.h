@@ -37,5 +37,4 @@ int guest_translate(const struct gmem *m, const struct vcpu_paging *pg,
 int copy_from_guest(struct vcpu *v, void *buf, gva_t va, size_t len);
 int copy_to_guest(struct vcpu *v, gva_t va, const void *buf, size_t len);
 
-
 #endif

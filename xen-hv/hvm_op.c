@@ -25,8 +25,8 @@ static long hvmop_param(struct vcpu *v, gva_t arg, bool set)
         return -XEN_ESRCH;
     pthread_mutex_lock(&d->lock);
     if (set)
-        rc = hvm_param_set(&d->params, p.index, p.value,
-                           HVM_PARAM_CALLER_GUEST);
+        rc =
+            hvm_param_set(&d->params, p.index, p.value, HVM_PARAM_CALLER_GUEST);
     else
         rc = hvm_param_get(&d->params, p.index, HVM_PARAM_CALLER_GUEST,
                            &p.value);

@@ -19,7 +19,7 @@
 #include "kvm_x86_64.h"
 
 /* Addresses KVM needs for its VMX real-mode helpers; reserved in memmap. */
-#define KVM_TSS_ADDR      0xfffbd000ULL
+#define KVM_TSS_ADDR       0xfffbd000ULL
 #define KVM_IDENT_MAP_ADDR 0xfeffc000ULL
 
 static int check_cap(int fd, long cap)
@@ -162,8 +162,7 @@ fail:
     return rc;
 }
 
-int kvm_vm_map(int vm_fd, uint32_t slot, gpa_t gpa, uint64_t size,
-               void *host)
+int kvm_vm_map(int vm_fd, uint32_t slot, gpa_t gpa, uint64_t size, void *host)
 {
     struct kvm_userspace_memory_region r = {
         .slot = slot,

@@ -20,13 +20,13 @@
 
 /* Facts about the host KVM, read once by kvm_host_open(). */
 struct kvm_host {
-    int fd;                      /* /dev/kvm */
-    int vcpu_mmap_size;          /* bytes of struct kvm_run mapping */
+    int fd;                       /* /dev/kvm */
+    int vcpu_mmap_size;           /* bytes of struct kvm_run mapping */
     struct kvm_cpuid2 *supported; /* KVM_GET_SUPPORTED_CPUID */
     unsigned int supported_cap;   /* entries allocated in supported */
-    bool has_xen_hvm;            /* KVM_CAP_XEN_HVM (hypercall intercept) */
-    bool has_tsc_offset_attr;    /* KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET */
-    bool is_kvm_pvm;             /* platform quirks apply (see README) */
+    bool has_xen_hvm;             /* KVM_CAP_XEN_HVM (hypercall intercept) */
+    bool has_tsc_offset_attr;     /* KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET */
+    bool is_kvm_pvm;              /* platform quirks apply (see README) */
 };
 
 /*
@@ -51,8 +51,7 @@ int kvm_vm_create(const struct kvm_host *h, uint32_t msr_trap);
  * kvm_vm_map — put host memory [host, host + size) at guest physical gpa as
  * memory slot `slot`.  size and gpa page aligned.  Returns 0 or -errno.
  */
-int kvm_vm_map(int vm_fd, uint32_t slot, gpa_t gpa, uint64_t size,
-               void *host);
+int kvm_vm_map(int vm_fd, uint32_t slot, gpa_t gpa, uint64_t size, void *host);
 
 /* kvm_vm_signal_msi — inject an MSI (address, data) into the VM. */
 int kvm_vm_signal_msi(int vm_fd, uint64_t address, uint32_t data);

@@ -35,21 +35,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: xen-hv run KERNEL [options]\n"
-            "Boot a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY) as a "
-            "domain.\n\n"
-            "options:\n"
-            "  --initrd FILE     load FILE as module 0 (initrd)\n"
-            "  --cmdline STRING  kernel command line\n"
-            "  --memory MiB      RAM (default 64)\n"
-            "  --vcpus N         vCPUs (default 1, at most 32)\n"
-            "  --name NAME       domain name for logs (default domU)\n"
-            "  --log-bytes N     console log bound (default 65536)\n"
-            "  --stats           print exit and hypercall counts to stderr\n"
-            "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
-            "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
-            "soft_reset), 1 error, 2 usage.\n");
+    fprintf(f, "usage: xen-hv run KERNEL [options]\n"
+               "Boot a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY) as a "
+               "domain.\n\n"
+               "options:\n"
+               "  --initrd FILE     load FILE as module 0 (initrd)\n"
+               "  --cmdline STRING  kernel command line\n"
+               "  --memory MiB      RAM (default 64)\n"
+               "  --vcpus N         vCPUs (default 1, at most 32)\n"
+               "  --name NAME       domain name for logs (default domU)\n"
+               "  --log-bytes N     console log bound (default 65536)\n"
+               "  --stats           print exit and hypercall counts to stderr\n"
+               "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
+               "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
+               "soft_reset), 1 error, 2 usage.\n");
 }
 
 /* Read a whole file; returns NULL with a message on stderr. */
@@ -252,8 +251,8 @@ int main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-                      strcmp(argv[1], "help") == 0)) {
+    if (argc >= 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
         usage(stdout);
         return 0;
     }

@@ -34,10 +34,9 @@ struct start_info_request {
 /*
  * start_info_build — write the block at guest physical address base.
  *   mem:     guest memory; the block must fit in [base, base + max_len).
- *   base:    8-byte aligned gpa of struct hvm_start_info (this is ebx at entry).
- *   req:     what to describe.
- *   used:    on success, bytes written from base.
- * Layout (all offsets from base, each item 8-byte aligned):
+ *   base:    8-byte aligned gpa of struct hvm_start_info (this is ebx at
+ * entry). req:     what to describe. used:    on success, bytes written from
+ * base. Layout (all offsets from base, each item 8-byte aligned):
  *   hvm_start_info | modlist[nr_modules] | memmap[nr_memmap] |
  *   kernel cmdline | module cmdlines.
  * magic = XEN_HVM_START_MAGIC_VALUE, version = 1, flags = 0,

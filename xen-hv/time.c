@@ -5,9 +5,10 @@
  * moment the domain was created, when the guest TSC read tsc_base, and
  * system time is the pvclock scale applied to (guest TSC - tsc_base).  The
  * pvclock record a guest sees (<xen/xen.h> struct vcpu_time_info) is
- * therefore constant — tsc_timestamp tsc_base, system_time 0 — and exact: no rounding between updates
- * can ever make the guest's clock step backwards.  xen-hv computes "now"
- * from the host TSC with the very same arithmetic (domain_system_time()).
+ * therefore constant — tsc_timestamp tsc_base, system_time 0 — and exact: no
+ * rounding between updates can ever make the guest's clock step backwards.
+ * xen-hv computes "now" from the host TSC with the very same arithmetic
+ * (domain_system_time()).
  */
 #include <stdint.h>
 #include <errno.h>
@@ -99,8 +100,8 @@ void time_update_vcpu(struct vcpu *v)
 
     if (vi)
         pvclock_write(&vi->time, d->tsc_base, 0, &d->scale, d->tsc_stable);
-    if (v->time_area_gva != INVALID_GVA && pthread_equal(pthread_self(),
-                                                          v->thread)) {
+    if (v->time_area_gva != INVALID_GVA &&
+        pthread_equal(pthread_self(), v->thread)) {
         struct vcpu_time_info t;
         memset(&t, 0, sizeof(t));
         pvclock_write(&t, d->tsc_base, 0, &d->scale, d->tsc_stable);
@@ -182,8 +183,8 @@ void runstate_change(struct vcpu *v, int state)
 {
     struct vcpu_runstate_info *rs = &v->runstate;
     uint64_t now = domain_system_time(v->d);
-    uint64_t elapsed = now > rs->state_entry_time ? now - rs->state_entry_time
-                                                  : 0;
+    uint64_t elapsed =
+        now > rs->state_entry_time ? now - rs->state_entry_time : 0;
     uint64_t run = 0, wait = 0;
     bool have = read_schedstat(v, &run, &wait);
 

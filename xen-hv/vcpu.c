@@ -170,8 +170,7 @@ static bool handle_exit(struct vcpu *v)
                      (unsigned long long)run->s.regs.regs.rip);
         return false;
     case KVM_EXIT_INTERNAL_ERROR:
-        domain_crash(d,
-                     "vCPU %u: KVM internal error, suberror %u, rip %#llx%s",
+        domain_crash(d, "vCPU %u: KVM internal error, suberror %u, rip %#llx%s",
                      v->vcpu_id, run->internal.suberror,
                      (unsigned long long)run->s.regs.regs.rip,
                      d->kvm->is_kvm_pvm ? " (kvm_pvm cannot run some ring-0 "
@@ -180,9 +179,9 @@ static bool handle_exit(struct vcpu *v)
                                         : "");
         return false;
     case KVM_EXIT_FAIL_ENTRY:
-        domain_crash(d, "vCPU %u: VM entry failed, reason %#llx", v->vcpu_id,
-                     (unsigned long long)run->fail_entry
-                         .hardware_entry_failure_reason);
+        domain_crash(
+            d, "vCPU %u: VM entry failed, reason %#llx", v->vcpu_id,
+            (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         return false;
     case KVM_EXIT_SYSTEM_EVENT:
         switch (run->system_event.type) {
@@ -239,8 +238,7 @@ void *vcpu_thread(void *arg)
         r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                __atomic_store_n(&v->run->immediate_exit, 0,
-                                 __ATOMIC_SEQ_CST);
+                __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
                 continue;
             }
             domain_crash(d, "vCPU %u: KVM_RUN: %s", v->vcpu_id,

@@ -90,8 +90,7 @@ static long vcpuop_register_vcpu_info(struct vcpu *v, struct vcpu *target,
         return -XEN_EINVAL;
     gpa = (info.mfn << GMEM_PAGE_SHIFT) + info.offset;
     pthread_mutex_lock(&d->lock);
-    if (target->vcpu_info_gpa != INVALID_GPA ||
-        (target != v && target->up)) {
+    if (target->vcpu_info_gpa != INVALID_GPA || (target != v && target->up)) {
         rc = -XEN_EINVAL;
         goto out;
     }

@@ -88,8 +88,7 @@ long do_xen_version(struct vcpu *v, const struct hypercall_args *a)
         xen_platform_parameters_t p = {.virt_start = 0};
         if (!a->is_64) {
             uint32_t p32 = 0;
-            return copy_to_guest(v, arg, &p32, sizeof(p32)) ? -XEN_EFAULT
-                                                            : 0;
+            return copy_to_guest(v, arg, &p32, sizeof(p32)) ? -XEN_EFAULT : 0;
         }
         return copy_to_guest(v, arg, &p, sizeof(p)) ? -XEN_EFAULT : 0;
     }
