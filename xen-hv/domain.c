@@ -217,7 +217,8 @@ static int setup_vcpu(struct domain *d, unsigned int id, char *err,
     v->runstate.state = RUNSTATE_offline;
     pthread_cond_init(&v->cond, NULL);
     v->singleshot = evtimer_new(d->evbase, sched_timer_fire, v);
-    if (!v->singleshot)
+    v->periodic = event_new(d->evbase, -1, EV_PERSIST, sched_periodic_fire, v);
+    if (!v->singleshot || !v->periodic)
         return -ENOMEM;
 
     rc = kvm_vcpu_create(h, d->vm_fd, id, &v->run);
@@ -421,6 +422,8 @@ void domain_destroy(struct domain *d)
         }
         if (v->singleshot)
             event_free(v->singleshot);
+        if (v->periodic)
+            event_free(v->periodic);
         kvm_vcpu_destroy(d->kvm, v->fd, v->run);
         pthread_cond_destroy(&v->cond);
         free(v);

@@ -19,8 +19,9 @@
 struct domain;
 
 /* Limits of this implementation. */
-#define DOMAIN_MAX_VCPUS 32 /* vcpu_info in shared_info: XEN_LEGACY_MAX_VCPUS  \
-                             */
+#define DOMAIN_MAX_VCPUS                                                       \
+    32 /* vcpu_info in shared_info: XEN_LEGACY_MAX_VCPUS                       \
+        */
 #define DOMAIN_MIN_MEM_MIB 4
 #define DOMAIN_MAX_MEM_MIB (64 * 1024)
 

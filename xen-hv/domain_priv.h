@@ -80,6 +80,8 @@ struct vcpu {
     struct event *singleshot;     /* [C] libevent timer */
     uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
     bool timer_fired;             /* [D] until the vCPU consumes it */
+    struct event *periodic;       /* [C] libevent persistent timer */
+    uint64_t periodic_period;     /* [D] ns, 0 = off */
     bool blocked;                 /* [D] inside SCHEDOP_block */
 
     /* Runstate (time.c) */

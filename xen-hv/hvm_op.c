@@ -22,7 +22,7 @@ static long hvmop_param(struct vcpu *v, gva_t arg, bool set)
     if (p.index >= HVM_NR_PARAMS)
         return -XEN_EINVAL;
     if (p.domid != DOMID_SELF && p.domid != d->domid)
-        return -XEN_ESRCH;
+        return p.domid == 0 ? -XEN_EPERM : -XEN_ESRCH; /* dom0: XSM_TARGET */
     pthread_mutex_lock(&d->lock);
     if (set)
         rc =

@@ -27,11 +27,17 @@ struct __attribute__((packed)) xen_e820entry {
     uint32_t type;
 };
 
-static struct domain *lookup_domain(struct vcpu *v, domid_t domid)
+/*
+ * The domain domid names, for a caller that may act on itself only.
+ * Returns v->d, or NULL with *rc = -XEN_EPERM (domain 0, the control
+ * domain, always exists; the XSM target check refuses it) or -XEN_ESRCH.
+ */
+static struct domain *lookup_domain(struct vcpu *v, domid_t domid, long *rc)
 {
     if (domid == DOMID_SELF || domid == v->d->domid)
         return v->d;
-    return NULL; /* no other domain is visible yet */
+    *rc = domid == 0 ? -XEN_EPERM : -XEN_ESRCH;
+    return NULL;
 }
 
 static long memory_map(struct vcpu *v, gva_t arg)
@@ -103,14 +109,18 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
 {
     struct xen_add_to_physmap xatp;
     struct domain *d;
+    long rc = -XEN_ESRCH;
 
     if (copy_from_guest(v, &xatp, arg, sizeof(xatp)))
         return -XEN_EFAULT;
+    /* Foreign mappings only via add_to_physmap_batch (Xen 4.17). */
+    if (xatp.space == XENMAPSPACE_gmfn_foreign)
+        return -XEN_ENOSYS;
     if (xatp.space == XENMAPSPACE_gmfn_range)
         return -XEN_ENOSYS; /* XENMAPSPACE_gmfn* need a p2m with holes */
-    d = lookup_domain(v, xatp.domid);
+    d = lookup_domain(v, xatp.domid, &rc);
     if (!d)
-        return -XEN_ESRCH;
+        return rc;
     switch (xatp.space) {
     case XENMAPSPACE_shared_info:
         if (xatp.idx != 0)
@@ -129,6 +139,7 @@ long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
     gva_t arg = a->a[1];
     domid_t domid;
     struct domain *d;
+    long rc = -XEN_ESRCH;
 
     switch (op) {
     case XENMEM_memory_map:
@@ -147,9 +158,9 @@ long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
             return -XEN_EINVAL;
         if (copy_from_guest(v, &domid, arg, sizeof(domid)))
             return -XEN_EFAULT;
-        d = lookup_domain(v, domid);
+        d = lookup_domain(v, domid, &rc);
         if (!d)
-            return -XEN_ESRCH;
+            return rc;
         if (op == XENMEM_current_reservation)
             return (long)d->tot_pages;
         if (op == XENMEM_maximum_reservation)

@@ -18,18 +18,48 @@
 #include "hypercall.h"
 #include "sched_op.h"
 
+void sched_timer_event(struct vcpu *v)
+{
+    struct domain *d = v->d;
+
+    pthread_mutex_lock(&d->lock);
+    v->timer_fired = true;
+    pthread_cond_broadcast(&v->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
 void sched_timer_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct vcpu *v = arg;
     struct domain *d = v->d;
+    bool armed;
 
     pthread_mutex_lock(&d->lock);
-    if (v->singleshot_deadline) {
-        v->singleshot_deadline = 0;
-        v->timer_fired = true;
-        pthread_cond_broadcast(&v->cond);
-    }
+    armed = v->singleshot_deadline != 0;
+    v->singleshot_deadline = 0;
     pthread_mutex_unlock(&d->lock);
+    if (armed)
+        sched_timer_event(v);
+}
+
+void sched_periodic_fire(evutil_socket_t fd, short what, void *arg)
+{
+    sched_timer_event(arg);
+}
+
+void sched_periodic_set(struct vcpu *v, uint64_t period_ns)
+{
+    struct timeval tv = {
+        .tv_sec = (time_t)(period_ns / 1000000000ULL),
+        .tv_usec = (suseconds_t)((period_ns % 1000000000ULL) / 1000),
+    };
+
+    evtimer_del(v->periodic);
+    pthread_mutex_lock(&v->d->lock);
+    v->periodic_period = period_ns;
+    pthread_mutex_unlock(&v->d->lock);
+    if (period_ns)
+        evtimer_add(v->periodic, &tv);
 }
 
 void sched_timer_set(struct vcpu *v, uint64_t deadline_ns)
@@ -130,9 +160,18 @@ long do_sched_op(struct vcpu *v, const struct hypercall_args *a)
         pthread_mutex_unlock(&d->lock);
         return 0;
 
-    case SCHEDOP_remote_shutdown:
-        /* Needs device-model privilege over the target (XSM_DM_PRIV). */
+    case SCHEDOP_remote_shutdown: {
+        struct sched_remote_shutdown rs;
+        if (copy_from_guest(v, &rs, arg, sizeof(rs)))
+            return -XEN_EFAULT;
+        /*
+         * Only domain 0 and this domain exist for it; it may shut down
+         * neither (XSM_DM_PRIV: it is nobody's device model).
+         */
+        if (rs.domain_id != 0 && rs.domain_id != d->domid)
+            return -XEN_ESRCH;
         return -XEN_EPERM;
+    }
     }
     /* SCHEDOP_poll arrives with event channels (issue #3). */
     return -XEN_ENOSYS;

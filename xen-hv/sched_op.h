@@ -12,6 +12,18 @@
 void sched_timer_set(struct vcpu *v, uint64_t deadline_ns);
 /* sched_timer_stop — disarm it (no event is delivered). */
 void sched_timer_stop(struct vcpu *v);
+/*
+ * sched_timer_event — deliver v's timer event now (d->lock not held):
+ * wakes v from SCHEDOP_block; VIRQ_TIMER once event channels exist.
+ */
+void sched_timer_event(struct vcpu *v);
+/*
+ * sched_periodic_set — VCPUOP_set_periodic_timer: a timer event every
+ * period_ns (>= 1 ms), or none when period_ns is 0.
+ */
+void sched_periodic_set(struct vcpu *v, uint64_t period_ns);
+/* sched_periodic_fire — libevent callback (arg = struct vcpu *). */
+void sched_periodic_fire(evutil_socket_t fd, short what, void *arg);
 /* sched_timer_fire — libevent callback (arg = struct vcpu *). */
 void sched_timer_fire(evutil_socket_t fd, short what, void *arg);
 

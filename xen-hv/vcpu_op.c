@@ -14,6 +14,9 @@
 #include "hypercall.h"
 #include "sched_op.h"
 
+/* Xen's largest timer delta (s_time_t >> 2). */
+#define STIME_DELTA_MAX (~0ULL >> 2)
+
 static long vcpuop_initialise(struct vcpu *v, struct vcpu *target, gva_t arg)
 {
     struct domain *d = v->d;
@@ -83,9 +86,10 @@ static long vcpuop_register_vcpu_info(struct vcpu *v, struct vcpu *target,
 
     if (copy_from_guest(v, &info, arg, sizeof(info)))
         return -XEN_EFAULT;
+    /* Xen 4.17 map_vcpu_info(): a bad offset or alignment is ENXIO. */
     if (info.offset > GMEM_PAGE_SIZE - sizeof(struct vcpu_info) ||
         (info.offset & (_Alignof(struct vcpu_info) - 1)))
-        return -XEN_EINVAL;
+        return -XEN_ENXIO;
     if (info.mfn > (UINT64_MAX >> GMEM_PAGE_SHIFT))
         return -XEN_EINVAL;
     gpa = (info.mfn << GMEM_PAGE_SHIFT) + info.offset;
@@ -139,16 +143,16 @@ long do_vcpu_op(struct vcpu *v, const struct hypercall_args *a)
 
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info rs;
+        uint64_t now;
         pthread_mutex_lock(&d->lock);
-        if (target == v)
-            runstate_refresh(v); /* brings the guest's area up to date too */
         rs = target->runstate;
-        if (target != v) {
-            /* Xen's vcpu_runstate_get(): charge the open interval. */
-            uint64_t now = domain_system_time(d);
-            if (now > rs.state_entry_time)
-                rs.time[rs.state] += now - rs.state_entry_time;
-        }
+        /*
+         * Xen's vcpu_runstate_get(): the open interval is charged to the
+         * current state; state_entry_time stays as it is.
+         */
+        now = domain_system_time(d);
+        if (now > rs.state_entry_time)
+            rs.time[rs.state] += now - rs.state_entry_time;
         pthread_mutex_unlock(&d->lock);
         return copy_to_guest(v, arg, &rs, sizeof(rs)) ? -XEN_EFAULT : 0;
     }
@@ -185,9 +189,15 @@ long do_vcpu_op(struct vcpu *v, const struct hypercall_args *a)
             return -XEN_EINVAL;
         if (copy_from_guest(v, &set, arg, sizeof(set)))
             return -XEN_EFAULT;
-        if (set.timeout_abs_ns < domain_system_time(d) &&
-            (set.flags & VCPU_SSHOTTMR_future))
-            return -XEN_ETIME;
+        /*
+         * Xen 4.17 ignores VCPU_SSHOTTMR_future (vcpu.h allows it): a
+         * deadline already passed delivers the timer event at once.
+         */
+        if (set.timeout_abs_ns < domain_system_time(d)) {
+            sched_timer_stop(v);
+            sched_timer_event(v);
+            return 0;
+        }
         sched_timer_set(v, set.timeout_abs_ns);
         return 0;
     }
@@ -198,8 +208,18 @@ long do_vcpu_op(struct vcpu *v, const struct hypercall_args *a)
         sched_timer_stop(v);
         return 0;
 
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer set;
+        if (copy_from_guest(v, &set, arg, sizeof(set)))
+            return -XEN_EFAULT;
+        if (set.period_ns < 1000000ULL || set.period_ns > STIME_DELTA_MAX)
+            return -XEN_EINVAL;
+        sched_periodic_set(target, set.period_ns);
+        return 0;
+    }
+
     case VCPUOP_stop_periodic_timer:
-        /* PVH vCPUs start without a periodic timer; stopping is a no-op. */
+        sched_periodic_set(target, 0);
         return 0;
 
     case VCPUOP_get_physid:

@@ -84,8 +84,8 @@ long do_xen_version(struct vcpu *v, const struct hypercall_args *a)
                            sizeof(xen_changeset_info_t));
 
     case XENVER_platform_parameters: {
-        /* HVM guests: no hypervisor hole in their address space. */
-        xen_platform_parameters_t p = {.virt_start = 0};
+        /* Xen 4.17 answers HYPERVISOR_VIRT_START whatever the guest. */
+        xen_platform_parameters_t p = {.virt_start = 0xffff800000000000UL};
         if (!a->is_64) {
             uint32_t p32 = 0;
             return copy_to_guest(v, arg, &p32, sizeof(p32)) ? -XEN_EFAULT : 0;

@@ -23,10 +23,9 @@ void kernel_main(void)
     }
     ver = HYPERVISOR_xen_version(XENVER_version, NULL);
     HYPERVISOR_xen_version(XENVER_extraversion, extra);
-    printf("Xen %ld.%ld%s (CPUID base 0x%x)\n", ver >> 16, ver & 0xffff,
-           extra, xen_cpuid_base);
-    printf("pvclock: %llu ns since boot\n",
-           (unsigned long long)time_now_ns());
+    printf("Xen %ld.%ld%s (CPUID base 0x%x)\n", ver >> 16, ver & 0xffff, extra,
+           xen_cpuid_base);
+    printf("pvclock: %llu ns since boot\n", (unsigned long long)time_now_ns());
     if (wallclock_read(&sec, &nsec) == 0)
         printf("wallclock: %llu.%09u s since the epoch\n",
                (unsigned long long)sec, nsec);

@@ -8,13 +8,13 @@
 #define CPUID1_ECX_X2APIC (1u << 21)
 
 /* Register offsets (xAPIC MMIO); the x2APIC MSR is 0x800 + off / 16. */
-#define APIC_ID           0x020
-#define APIC_EOI          0x0b0
-#define APIC_SVR          0x0f0
-#define APIC_ICR_LO       0x300
-#define APIC_ICR_HI       0x310
-#define APIC_SVR_ENABLE   0x100
-#define APIC_ICR_BUSY     0x01000
+#define APIC_ID         0x020
+#define APIC_EOI        0x0b0
+#define APIC_SVR        0x0f0
+#define APIC_ICR_LO     0x300
+#define APIC_ICR_HI     0x310
+#define APIC_SVR_ENABLE 0x100
+#define APIC_ICR_BUSY   0x01000
 
 static bool use_x2apic;
 

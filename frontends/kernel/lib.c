@@ -27,8 +27,7 @@ void *memmove(void *dst, const void *src, size_t n)
     /* Overlapping, destination above: copy backwards. */
     d += n - 1;
     s += n - 1;
-    asm volatile("std; rep movsb; cld"
-                 : "+D"(d), "+S"(s), "+c"(n)::"memory");
+    asm volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(n)::"memory");
     return dst;
 }
 
@@ -191,7 +190,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         switch (*fmt) {
         case 'd':
         case 'i': {
-            long long v = lng ? va_arg(ap, long long) : (long long)va_arg(ap, int);
+            long long v =
+                lng ? va_arg(ap, long long) : (long long)va_arg(ap, int);
             unsigned long long u =
                 v < 0 ? -(unsigned long long)v : (unsigned long long)v;
             out_number(&o, u, 10, v < 0, false, width, zero, left);
@@ -201,8 +201,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'x':
         case 'X':
         case 'o': {
-            unsigned long long v = lng ? va_arg(ap, unsigned long long)
-                                       : va_arg(ap, unsigned int);
+            unsigned long long v =
+                lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int);
             unsigned int base = *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16;
             out_number(&o, v, base, false, *fmt == 'X', width, zero, left);
             break;
@@ -210,8 +210,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'p':
             out_char(&o, '0');
             out_char(&o, 'x');
-            out_number(&o, (unsigned long)va_arg(ap, void *), 16, false,
-                       false, width, zero, left);
+            out_number(&o, (unsigned long)va_arg(ap, void *), 16, false, false,
+                       width, zero, left);
             break;
         case 'c':
             out_char(&o, (char)va_arg(ap, int));

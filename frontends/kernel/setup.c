@@ -72,8 +72,8 @@ void panic(const char *fmt, ...)
 void kernel_start(uint32_t start_info_pa);
 void kernel_start(uint32_t start_info_pa)
 {
-    boot_start_info = (const struct hvm_start_info *)(unsigned long)
-        start_info_pa;
+    boot_start_info =
+        (const struct hvm_start_info *)(unsigned long)start_info_pa;
     smp_cpu_init(0);
     traps_init();
     xen_present = hypercall_init() != 0;

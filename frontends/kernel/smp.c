@@ -21,7 +21,8 @@
 #include "xenkern/traps.h"
 #include "xenkern/x86.h"
 
-#define TRAMPOLINE_VECTOR 0x08 /* 0x8000 >> 12, kernel.ld */
+#define TRAMPOLINE_BASE   0x8000UL /* trampoline.S */
+#define TRAMPOLINE_VECTOR (TRAMPOLINE_BASE >> 12)
 #define START_TIMEOUT_NS  1000000000ULL
 
 #define CR0_PE   0x00000001UL
@@ -35,8 +36,7 @@
 #define EFER_LMA 0x00000400UL
 
 extern uint8_t pml4[];
-extern const uint8_t __trampoline_lma[], __trampoline_size[];
-extern uint8_t trampoline_start[];
+extern const uint8_t trampoline_start[], trampoline_end[];
 extern uint64_t ap_boot_stack;
 extern const uint8_t ap_start64[];
 void smp_ap_main(void);
@@ -130,8 +130,8 @@ int smp_start_sipi(unsigned int id, uint32_t apic_id, smp_fn fn, void *arg)
     rc = prepare(id, fn, arg);
     if (rc)
         goto out;
-    memcpy(trampoline_start, __trampoline_lma,
-           (size_t)(unsigned long)__trampoline_size);
+    memcpy((void *)TRAMPOLINE_BASE, trampoline_start,
+           (size_t)(trampoline_end - trampoline_start));
     smp_mb();
     lapic_send_ipi(apic_id, APIC_DM_INIT | APIC_LEVEL_ASSERT);
     time_spin_ns(1000000); /* 1 ms; the SDM asks for 10 on hardware */
@@ -152,8 +152,8 @@ void smp_hvm_context(unsigned int id, struct vcpu_hvm_context *c)
     c->cpu_regs.x86_64.rip = (uint64_t)ap_start64;
     c->cpu_regs.x86_64.rsp = (uint64_t)stack_top(id);
     c->cpu_regs.x86_64.rflags = 0x2;
-    c->cpu_regs.x86_64.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
-                             CR0_PG;
+    c->cpu_regs.x86_64.cr0 =
+        CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     c->cpu_regs.x86_64.cr3 = (uint64_t)pml4;
     c->cpu_regs.x86_64.cr4 = CR4_PAE;
     c->cpu_regs.x86_64.efer = EFER_LME | EFER_LMA;

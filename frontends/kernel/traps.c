@@ -34,10 +34,9 @@ static volatile long trap_fatal_depth;
 void (*trap_fatal_hook)(const char *reason);
 
 static const char *const exception_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-    "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-    "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
-    "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    "#22", "#23", "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
 
 const char *trap_vector_name(unsigned int vector)
@@ -83,17 +82,16 @@ static void trap_fatal(struct trap_frame *f, unsigned int vec)
         kernel_shutdown(SHUTDOWN_crash);
     }
     snprintf(reason, sizeof(reason),
-             "exception %u %s on cpu %u: error 0x%lx rip 0x%lx cr2 0x%lx",
-             vec, trap_vector_name(vec), this_cpu()->id,
-             (unsigned long)f->error_code, (unsigned long)f->rip,
-             read_cr2());
+             "exception %u %s on cpu %u: error 0x%lx rip 0x%lx cr2 0x%lx", vec,
+             trap_vector_name(vec), this_cpu()->id,
+             (unsigned long)f->error_code, (unsigned long)f->rip, read_cr2());
     printf("\n%s\n", reason);
     printf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n",
-           (unsigned long)f->rax, (unsigned long)f->rbx,
-           (unsigned long)f->rcx, (unsigned long)f->rdx);
+           (unsigned long)f->rax, (unsigned long)f->rbx, (unsigned long)f->rcx,
+           (unsigned long)f->rdx);
     printf("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n",
-           (unsigned long)f->rsi, (unsigned long)f->rdi,
-           (unsigned long)f->rbp, (unsigned long)f->rsp);
+           (unsigned long)f->rsi, (unsigned long)f->rdi, (unsigned long)f->rbp,
+           (unsigned long)f->rsp);
     if (trap_fatal_hook)
         trap_fatal_hook(reason);
     kernel_shutdown(SHUTDOWN_crash);

@@ -3,8 +3,9 @@
 # judge its TAP output and exit status.
 #
 # DIR/test.conf (shell, optional) sets VCPUS (1), MEMORY (MiB, 32),
-# EXPECT_EXIT (0) and CMDLINE (''); @HOSTTIME@ in CMDLINE becomes
-# `date +%s`.  xen-hv's exit status: 0 poweroff, 64 + SHUTDOWN_* reason
+# EXPECT_EXIT (0), CMDLINE ('') and EXPECT_LOG (a fixed string that must
+# appear in the output, e.g. xen-hv's own log line); @HOSTTIME@ in CMDLINE
+# becomes `date +%s`.  xen-hv's exit status: 0 poweroff, 64 + SHUTDOWN_* reason
 # otherwise (crash 67), 1 launcher error.
 # Exit 0 when the plan 1..N is present, N results were printed, none is
 # `not ok`, no `Bail out!` appeared and the status is EXPECT_EXIT;
@@ -20,6 +21,7 @@ VCPUS=1
 MEMORY=32
 EXPECT_EXIT=0
 CMDLINE=''
+EXPECT_LOG=''
 if [ -f "$dir/test.conf" ]; then
     . "$dir/test.conf"
 fi
@@ -61,6 +63,10 @@ if [ "$notoks" -ne 0 ]; then
 fi
 if grep -q 'Bail out!' "$out"; then
     echo "run-guest: $name: bailed out" >&2
+    fail=1
+fi
+if [ -n "$EXPECT_LOG" ] && ! grep -qF -- "$EXPECT_LOG" "$out"; then
+    echo "run-guest: $name: output lacks \"$EXPECT_LOG\"" >&2
     fail=1
 fi
 if [ "$status" -ne "$EXPECT_EXIT" ]; then

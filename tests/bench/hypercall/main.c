@@ -34,8 +34,7 @@ static inline long pio_call5(unsigned long a1, unsigned long a2,
     long ret;
 
     asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10),
-                   "+r"(r8)
+                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
                  : [stub] "r"(null_pio_stub)
                  : "memory", "rcx", "r9", "r11", "cc");
     return ret;

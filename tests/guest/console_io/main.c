@@ -24,8 +24,8 @@ void test_main(void)
            "CONSOLEIO_write of 0 bytes ignores the pointer");
     is_int(HYPERVISOR_console_io(CONSOLEIO_write, 8, BAD_PTR), -XEN_EFAULT,
            "CONSOLEIO_write from an unmapped address is -EFAULT");
-    is_int(HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf),
-           -XEN_EPERM, "CONSOLEIO_read from a domU is -EPERM");
+    is_int(HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf), -XEN_EPERM,
+           "CONSOLEIO_read from a domU is -EPERM");
     is_int(HYPERVISOR_console_io(99, 0, NULL), -XEN_EPERM,
            "unknown command from a domU is -EPERM (XSM first)");
 }

@@ -43,7 +43,8 @@ static void upcall(struct trap_frame *f)
 
 void test_main(void)
 {
-    const uint64_t via = (2ULL << 56) | 0xf3; /* HVM_PARAM_CALLBACK_TYPE_VECTOR */
+    const uint64_t via =
+        (2ULL << 56) | 0xf3; /* HVM_PARAM_CALLBACK_TYPE_VECTOR */
     uint64_t v = 0;
     long rc;
 
@@ -80,8 +81,7 @@ void test_main(void)
     is_int(upcall_vector(0, 0xf3), 0,
            "HVMOP_set_evtchn_upcall_vector vCPU 0 vector 0xf3");
     is_int(upcall_vector(0, 0x0f), -XEN_EINVAL, "vector 0x0f is -EINVAL");
-    is_int(upcall_vector(4096, 0xf3), -XEN_ENOENT,
-           "vCPU 4096 is -ENOENT");
+    is_int(upcall_vector(4096, 0xf3), -XEN_ENOENT, "vCPU 4096 is -ENOENT");
     is_int(HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, BAD_PTR),
            -XEN_EFAULT, "set_evtchn_upcall_vector from an unmapped address");
     is_int(HYPERVISOR_hvm_op(0x7f, NULL), -XEN_ENOSYS,

@@ -61,8 +61,7 @@ void test_main(void)
     rc = HYPERVISOR_memory_op(XENMEM_memory_map, &mm);
     ok(rc == 0 && mm.nr_entries == 1 && map[0].addr == si[0].addr &&
            map[1].addr == 0xeeeeeeeeeeeeeeeeULL,
-       "a 1-entry buffer gets entry 0 only (rc %ld nr %u)", rc,
-       mm.nr_entries);
+       "a 1-entry buffer gets entry 0 only (rc %ld nr %u)", rc, mm.nr_entries);
     is_int(HYPERVISOR_memory_op(XENMEM_memory_map, BAD_PTR), -XEN_EFAULT,
            "XENMEM_memory_map from an unmapped address is -EFAULT");
     mm.nr_entries = MAX_ENTRIES;

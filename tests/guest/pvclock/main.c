@@ -59,8 +59,7 @@ void test_main(void)
         prev = t;
     }
     is_int(drops, 0, "%d reads on vCPU 0 never go backwards", READS);
-    is_int(flag_changes, 0, "flags constant (0x%x, TSC_STABLE %s)",
-           first_flags,
+    is_int(flag_changes, 0, "flags constant (0x%x, TSC_STABLE %s)", first_flags,
            (first_flags & XEN_PVCLOCK_TSC_STABLE_BIT) ? "set" : "clear");
     ok(prev > 0, "system time %llu ns is positive", (unsigned long long)prev);
 
@@ -69,7 +68,6 @@ void test_main(void)
         return;
     }
     alternate(0);
-    is_int(backwards, 0,
-           "%d alternating reads on 2 vCPUs never go backwards",
+    is_int(backwards, 0, "%d alternating reads on 2 vCPUs never go backwards",
            2 * ROUNDS);
 }

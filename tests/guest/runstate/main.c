@@ -44,8 +44,8 @@ void test_main(void)
     require_xen();
     tap_plan(11);
 
-    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra),
-           0, "register_runstate_memory_area");
+    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra), 0,
+           "register_runstate_memory_area");
     area_read(&a);
     rc = HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &info);
     is_int(rc, 0, "get_runstate_info");
@@ -56,9 +56,9 @@ void test_main(void)
            a.time[2] == info.time[2] && a.time[3] == info.time[3],
        "area equals get_runstate_info");
     diag("area: state %d entry %llu time %llu %llu %llu %llu", a.state,
-         (unsigned long long)a.state_entry_time,
-         (unsigned long long)a.time[0], (unsigned long long)a.time[1],
-         (unsigned long long)a.time[2], (unsigned long long)a.time[3]);
+         (unsigned long long)a.state_entry_time, (unsigned long long)a.time[0],
+         (unsigned long long)a.time[1], (unsigned long long)a.time[2],
+         (unsigned long long)a.time[3]);
     diag("info: state %d entry %llu time %llu %llu %llu %llu", info.state,
          (unsigned long long)info.state_entry_time,
          (unsigned long long)info.time[0], (unsigned long long)info.time[1],

@@ -39,8 +39,10 @@ void test_main(void)
     HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &st);
     HYPERVISOR_sched_op(SCHEDOP_block, NULL);
     t1 = time_now_ns();
-    ok(t1 >= deadline, "one SCHEDOP_block ends at or after the deadline "
-       "(%lld us after)", ((long long)t1 - (long long)deadline) / 1000);
+    ok(t1 >= deadline,
+       "one SCHEDOP_block ends at or after the deadline "
+       "(%lld us after)",
+       ((long long)t1 - (long long)deadline) / 1000);
 
     is_int(HYPERVISOR_sched_op(99, NULL), -XEN_ENOSYS,
            "unknown command is -ENOSYS");

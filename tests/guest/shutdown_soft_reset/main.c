@@ -1,6 +1,6 @@
 /*
- * shutdown_soft_reset — SCHEDOP_shutdown(SHUTDOWN_soft_reset) (<xen/sched.h>) reaches
- * the launcher as exit status 64 + SHUTDOWN_soft_reset = 69.
+ * shutdown_soft_reset — SCHEDOP_shutdown(SHUTDOWN_soft_reset) (<xen/sched.h>)
+ * reaches the launcher as exit status 64 + SHUTDOWN_soft_reset = 69.
  */
 #include <stdint.h>
 #include <xen/sched.h>
@@ -11,6 +11,7 @@ void test_main(void)
 {
     require_xen();
     tap_plan(1);
-    ok(SHUTDOWN_soft_reset + 64 == 69, "SHUTDOWN_soft_reset is %d", SHUTDOWN_soft_reset);
+    ok(SHUTDOWN_soft_reset + 64 == 69, "SHUTDOWN_soft_reset is %d",
+       SHUTDOWN_soft_reset);
     kernel_shutdown(SHUTDOWN_soft_reset);
 }

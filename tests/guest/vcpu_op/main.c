@@ -16,8 +16,7 @@ static struct vcpu_runstate_info rs_area __attribute__((aligned(64)));
 
 static long reg_info(unsigned int id, unsigned long pa)
 {
-    struct vcpu_register_vcpu_info r = {.mfn = pa >> 12,
-                                        .offset = pa & 0xfff};
+    struct vcpu_register_vcpu_info r = {.mfn = pa >> 12, .offset = pa & 0xfff};
     return HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, id, &r);
 }
 
@@ -51,8 +50,8 @@ void test_main(void)
            "a second register_vcpu_info is -EINVAL");
 
     ta.addr.v = &time_area;
-    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta),
-           0, "register_vcpu_time_memory_area");
+    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_time_memory_area, 0, &ta), 0,
+           "register_vcpu_time_memory_area");
     ok(time_area.version && !(time_area.version & 1) &&
            time_area.tsc_to_system_mul,
        "time area filled (version %u mul 0x%x)", time_area.version,
@@ -62,8 +61,8 @@ void test_main(void)
        "time area agrees with vcpu_info time");
 
     ra.addr.v = &rs_area;
-    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra),
-           0, "register_runstate_memory_area");
+    is_int(HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &ra), 0,
+           "register_runstate_memory_area");
     is_int(rs_area.state, RUNSTATE_running, "runstate area says running");
 
     is_int(HYPERVISOR_vcpu_op(VCPUOP_is_up, 0, NULL), 1, "vCPU 0 is up");
@@ -82,15 +81,15 @@ void test_main(void)
            "set_singleshot_timer in the past with _future returns 0");
     st.timeout_abs_ns = time_now_ns() + 1000000000ULL;
     st.flags = 0;
-    is_int(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 1, &st),
-           -XEN_EINVAL, "set_singleshot_timer for another vCPU is -EINVAL");
+    is_int(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 1, &st), -XEN_EINVAL,
+           "set_singleshot_timer for another vCPU is -EINVAL");
     is_int(HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &st), 0,
            "set_singleshot_timer 1 s ahead");
     is_int(HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), 0,
            "stop_singleshot_timer");
     pt.period_ns = 100000; /* below 1 ms */
-    is_int(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt),
-           -XEN_EINVAL, "set_periodic_timer of 100 us is -EINVAL");
+    is_int(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt), -XEN_EINVAL,
+           "set_periodic_timer of 100 us is -EINVAL");
     is_int(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0,
            "stop_periodic_timer");
 

@@ -44,18 +44,17 @@ static inline long hypercall5(unsigned int nr, unsigned long a1,
     if (!hypercall_ready || nr >= 4096 / 32)
         return -XEN_ENOSYS;
     asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10),
-                   "+r"(r8)
+                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
                  : [stub] "r"(hypercall_page + nr * 32)
                  : "memory", "rcx", "r9", "r11", "cc");
     return ret;
 }
 
-#define hypercall2(nr, a, b)    hypercall5(nr, (unsigned long)(a), \
-                                           (unsigned long)(b), 0, 0, 0)
-#define hypercall3(nr, a, b, c) hypercall5(nr, (unsigned long)(a), \
-                                           (unsigned long)(b),     \
-                                           (unsigned long)(c), 0, 0)
+#define hypercall2(nr, a, b)                                                   \
+    hypercall5(nr, (unsigned long)(a), (unsigned long)(b), 0, 0, 0)
+#define hypercall3(nr, a, b, c)                                                \
+    hypercall5(nr, (unsigned long)(a), (unsigned long)(b), (unsigned long)(c), \
+               0, 0)
 
 /* xen_version(cmd, arg): XENVER_* of <xen/version.h>.  XENVER_version
  * returns (major << 16) | minor; others fill *arg and return 0. */
@@ -91,8 +90,7 @@ static inline long HYPERVISOR_hvm_op(unsigned long op, void *arg)
 }
 
 /* vcpu_op(cmd, vcpuid, extra): VCPUOP_* of <xen/vcpu.h>. */
-static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpuid,
-                                      void *extra)
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpuid, void *extra)
 {
     return hypercall3(__HYPERVISOR_vcpu_op, cmd, vcpuid, extra);
 }

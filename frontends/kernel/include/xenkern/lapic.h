@@ -12,11 +12,11 @@
 #define LAPIC_SPURIOUS_VECTOR 0xff
 
 /* ICR delivery modes and shorthands (bits 8–10, 18–19 of ICR low). */
-#define APIC_DM_FIXED        0x00000
-#define APIC_DM_INIT         0x00500
-#define APIC_DM_STARTUP      0x00600
-#define APIC_LEVEL_ASSERT    0x04000
-#define APIC_DEST_ALLBUT     0xc0000
+#define APIC_DM_FIXED     0x00000
+#define APIC_DM_INIT      0x00500
+#define APIC_DM_STARTUP   0x00600
+#define APIC_LEVEL_ASSERT 0x04000
+#define APIC_DEST_ALLBUT  0xc0000
 
 /* lapic_init — this CPU: x2APIC mode if available, software enable. */
 void lapic_init(void);

@@ -19,8 +19,7 @@
  * odd or changed across the read.  flags (may be NULL) receives
  * t->flags of the consistent snapshot (XEN_PVCLOCK_TSC_STABLE_BIT).
  */
-uint64_t pvclock_read(const volatile struct vcpu_time_info *t,
-                      uint8_t *flags);
+uint64_t pvclock_read(const volatile struct vcpu_time_info *t, uint8_t *flags);
 
 /*
  * pvclock_scale — (delta << shift or >> -shift) * mul / 2^32 computed as

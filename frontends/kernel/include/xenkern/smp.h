@@ -23,9 +23,9 @@
 #include <xen/xen.h>
 #include <xen/hvm/hvm_vcpu.h>
 
-#define SMP_MAX_CPUS     32
-#define SMP_STACK_BYTES  16384
-#define SMP_LINE_BYTES   160
+#define SMP_MAX_CPUS    32
+#define SMP_STACK_BYTES 16384
+#define SMP_LINE_BYTES  160
 
 typedef void (*smp_fn)(void *arg);
 
@@ -87,7 +87,10 @@ uint32_t smp_apic_id_of(unsigned int id);
 typedef struct {
     volatile int locked;
 } spinlock_t;
-#define SPINLOCK_INIT {0}
+#define SPINLOCK_INIT                                                          \
+    {                                                                          \
+        0                                                                      \
+    }
 
 static inline void spin_lock(spinlock_t *l)
 {

@@ -48,11 +48,10 @@ __attribute__((noreturn, format(printf, 1, 2))) void bail_out(const char *fmt,
 /* tap_count — test points reported so far. */
 unsigned int tap_count(void);
 
-#define ASSERT(cond)                                                          \
-    do {                                                                      \
-        if (!(cond))                                                          \
-            bail_out("ASSERT(%s) failed at %s:%d", #cond, __FILE__,           \
-                     __LINE__);                                               \
+#define ASSERT(cond)                                                           \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            bail_out("ASSERT(%s) failed at %s:%d", #cond, __FILE__, __LINE__); \
     } while (0)
 
 #endif
