@@ -33,9 +33,12 @@
 #include "pvclock.h"
 
 /* Port numbers of the hypercall trap (see hypercall.h). */
-#define XENHV_HCALL_PORT 0xe4 /* out %al: hypercall eax with Xen's args */
-#define XENHV_NULL_PORT  0xe5 /* answered doing nothing (benchmarks) */
-#define XENHV_DEBUG_PORT 0xe9 /* byte-wise debug console, as Bochs/QEMU */
+#define XENHV_HCALL_PORT                                                       \
+    0xe4 /* out %al from the hypercall page: the stub's                        \
+            offset in the page names the hypercall */
+#define XENHV_HCALL_EAX_PORT 0xe6 /* out %al anywhere: eax names it */
+#define XENHV_NULL_PORT      0xe5 /* answered doing nothing (benchmarks) */
+#define XENHV_DEBUG_PORT     0xe9 /* byte-wise debug console, as Bochs/QEMU */
 
 #define INVALID_GPA (~0ULL)
 #define INVALID_GVA (~0ULL)

@@ -3,12 +3,18 @@
  *
  * Doors: (1) the hypercall page: a guest write of a page's gpa to the MSR
  * in CPUID 0x40000002 ebx makes xen-hv fill that page with 32-byte stubs
- *     mov $nr, %eax ; out %al, $XENHV_HCALL_PORT ; ret
- * (entry __HYPERVISOR_iret is `ud2`, as Xen's HVM page); the port-I/O exit
- * reaches hypercall_dispatch() with the guest's registers from the
- * kvm_run sync area, and the result goes back in rax the same way, so a
- * hypercall costs one exit and no extra ioctl.  (2) KVM_XEN_HVM_CONFIG's
- * intercept and (3) rewritten vmcall sites arrive at the same function.
+ *     out %al, $XENHV_HCALL_PORT ; ret
+ * (entry __HYPERVISOR_iret is `ud2`, as Xen's HVM page).  The port-I/O
+ * exit's rip is the stub's own address (or the next instruction's, when
+ * KVM's emulator ran the out), and the page is 4 KiB aligned in the
+ * guest's linear space as in its physical one, so (rip & 0xfff) / 32 is the
+ * hypercall number; an exit from anywhere else in a 32-byte slot is
+ * refused with -XEN_ENOSYS.  The registers come from the kvm_run sync area and
+ * the result goes back in rax the same way: one exit, no extra ioctl, and a
+ * stub as short as a bare port write.  (2) Code that has the number in eax (the
+ * rewritten vmcall sites of Linux guests) uses `out %al,
+ * $XENHV_HCALL_EAX_PORT`; (3) KVM_XEN_HVM_CONFIG's intercept.  All arrive
+ * at hypercall_dispatch().
  *
  * Arguments follow Xen's HVM ABI: 64-bit guests pass rdi, rsi, rdx, r10,
  * r8; 32-bit guests ebx, ecx, edx, esi, edi.  Hypercalls from guest user

@@ -65,7 +65,7 @@ void vcpu_serve_requests(struct vcpu *v)
     pthread_cond_broadcast(&v->cond);
 }
 
-static void handle_hypercall(struct vcpu *v)
+static void handle_hypercall(struct vcpu *v, bool from_page)
 {
     struct kvm_regs *r = &v->run->s.regs.regs;
     const struct kvm_sregs *sr = &v->run->s.regs.sregs;
@@ -74,10 +74,19 @@ static void handle_hypercall(struct vcpu *v)
     long ret;
 
     a.is_64 = (sr->efer & EFER_LMA) && sr->cs.l;
+    /*
+     * From the page, rip is the stub's `out` (KVM's fast PIO path) or the
+     * byte after it (the instruction emulator completes an OUT before it
+     * exits, as kvm_pvm does for all of guest ring 0): slot offset 0 or 2.
+     */
+    if (from_page)
+        nr = ((r->rip & 31) == 0 || (r->rip & 31) == 2) ? (r->rip & 0xfff) >> 5
+                                                        : ~0UL;
+    else
+        nr = a.is_64 ? r->rax : (uint32_t)r->rax;
     if (sr->ss.dpl != 0) {
         ret = -XEN_EPERM; /* hypercalls from guest user mode */
     } else if (a.is_64) {
-        nr = r->rax;
         a.a[0] = r->rdi;
         a.a[1] = r->rsi;
         a.a[2] = r->rdx;
@@ -85,7 +94,6 @@ static void handle_hypercall(struct vcpu *v)
         a.a[4] = r->r8;
         ret = hypercall_dispatch(v, nr, &a);
     } else {
-        nr = (uint32_t)r->rax;
         a.a[0] = (uint32_t)r->rbx;
         a.a[1] = (uint32_t)r->rcx;
         a.a[2] = (uint32_t)r->rdx;
@@ -109,7 +117,10 @@ static void handle_io(struct vcpu *v)
     }
     switch (run->io.port) {
     case XENHV_HCALL_PORT:
-        handle_hypercall(v);
+        handle_hypercall(v, true);
+        break;
+    case XENHV_HCALL_EAX_PORT:
+        handle_hypercall(v, false);
         break;
     case XENHV_NULL_PORT:
         break;
