@@ -40,5 +40,5 @@ FEATURE_DEFS += -DCONFIG_DEBUG=1
 endif
 
 # Debian packages the build and the tests need (make deps installs them).
-DEB_PACKAGES := build-essential cmake libxen-dev libevent-dev libyajl-dev \
+DEB_PACKAGES := build-essential cmake python3 libxen-dev libevent-dev libyajl-dev \
                 libnl-3-dev libnl-route-3-dev liburing-dev clang-format
