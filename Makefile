@@ -3,7 +3,7 @@
 XEN_ROOT := $(CURDIR)
 include Config.mk
 
-SUBDIRS := xen-hv grant-tables xenstore dom0-tools frontends backends toolstack tests
+SUBDIRS := grant-tables xen-hv xenstore dom0-tools frontends backends toolstack tests
 
 .PHONY: all check bench install deps format clean $(SUBDIRS)
 

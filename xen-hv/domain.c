@@ -18,6 +18,7 @@
 #include <xen/sched.h>
 
 #include "domain_priv.h"
+#include "evtchn.h"
 #include "sched_op.h"
 #include "vcpu.h"
 #include "xen_cpuid.h"
@@ -37,6 +38,58 @@ struct vcpu_info *vcpu_info_ptr(struct vcpu *v)
         return &d->shared_info->vcpu_info[v->vcpu_id];
     return NULL;
 }
+
+struct domain *domain_lookup(struct vcpu *v, domid_t domid, long *rc)
+{
+    if (domid == DOMID_SELF || domid == v->d->domid)
+        return v->d;
+    *rc = domid == 0 ? -XEN_EPERM : -XEN_ESRCH;
+    return NULL;
+}
+
+/* Event channel host side: the core reaches this domain through these. */
+static struct shared_info *evtchn_host_shared_info(void *host_dom)
+{
+    struct domain *d = host_dom;
+    return __atomic_load_n(&d->shared_info, __ATOMIC_ACQUIRE);
+}
+
+static struct vcpu_info *evtchn_host_vcpu_info(void *host_dom,
+                                               unsigned int vcpu)
+{
+    struct domain *d = host_dom;
+    return vcpu < d->nr_vcpus ? vcpu_info_ptr(d->vcpus[vcpu]) : NULL;
+}
+
+/*
+ * An upcall became pending on vcpu: inject the vCPU's upcall vector
+ * (HVMOP_set_evtchn_upcall_vector, else HVM_PARAM_CALLBACK_IRQ of type
+ * vector) through the in-kernel LAPIC as a fixed, edge MSI to its APIC id,
+ * and wake it if it sleeps in SCHEDOP_block.  Called with the event
+ * channel lock held; lock order: event channels, then d->lock.
+ */
+static void evtchn_host_upcall(void *host_dom, unsigned int vcpu)
+{
+    struct domain *d = host_dom;
+    struct vcpu *v;
+    uint8_t vector;
+
+    if (vcpu >= d->nr_vcpus)
+        return;
+    v = d->vcpus[vcpu];
+    pthread_mutex_lock(&d->lock);
+    vector = v->upcall_vector ? v->upcall_vector : d->callback_vector;
+    pthread_cond_broadcast(&v->cond);
+    pthread_mutex_unlock(&d->lock);
+    if (vector)
+        kvm_vm_signal_msi(d->vm_fd, 0xfee00000ULL | (v->vcpu_id << 12), vector);
+}
+
+static const struct evtchn_host_ops domain_evtchn_host_ops = {
+    .shared_info = evtchn_host_shared_info,
+    .vcpu_info = evtchn_host_vcpu_info,
+    .upcall = evtchn_host_upcall,
+};
 
 void vcpu_kick(struct vcpu *v)
 {
@@ -331,6 +384,15 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
     if (rc)
         goto fail;
     d->nr_vcpus = cfg->vcpus;
+    d->evtchn = evtchn_domain_create(
+        cfg->evtchn_world, d->domid, cfg->vcpus,
+        cfg->max_event_channels ? cfg->max_event_channels : 1024,
+        &evtchn_port_ops_2l, &domain_evtchn_host_ops, d);
+    if (!d->evtchn) {
+        snprintf(err, errlen, "event channels for domain %u", d->domid);
+        rc = -ENOMEM;
+        goto fail;
+    }
     for (unsigned int i = 0; i < cfg->vcpus; i++) {
         rc = setup_vcpu(d, i, err, errlen);
         if (rc)
@@ -428,6 +490,8 @@ void domain_destroy(struct domain *d)
         pthread_cond_destroy(&v->cond);
         free(v);
     }
+    if (d->evtchn)
+        evtchn_domain_destroy(d->evtchn);
     if (d->vm_fd >= 0)
         close(d->vm_fd);
     if (d->mem)

@@ -17,6 +17,7 @@
 #include "kvm_x86_64.h"
 
 struct domain;
+struct evtchn_world;
 
 /* Limits of this implementation. */
 #define DOMAIN_MAX_VCPUS                                                       \
@@ -33,6 +34,8 @@ struct domain_config {
     size_t log_bytes;    /* console log bound, bytes */
     int console_fd;      /* stream the console log here, or -1 */
     const char *xen_cmdline; /* reported by XENVER_commandline to dom0 */
+    struct evtchn_world *evtchn_world; /* domains that may bind each other */
+    unsigned int max_event_channels; /* ports incl. 0; 0 = 1024 (xl default) */
 };
 
 /*

@@ -82,7 +82,6 @@ struct vcpu {
     /* Timers (sched_op.c) */
     struct event *singleshot;     /* [C] libevent timer */
     uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
-    bool timer_fired;             /* [D] until the vCPU consumes it */
     struct event *periodic;       /* [C] libevent persistent timer */
     uint64_t periodic_period;     /* [D] ns, 0 = off */
     bool blocked;                 /* [D] inside SCHEDOP_block */
@@ -124,8 +123,10 @@ struct domain {
     struct shared_info *shared_info_priv; /* [C] page before any mapping */
     gpa_t shared_info_gpa;                /* [D] INVALID_GPA while private */
 
-    struct hvm_params params; /* [D] */
-    unsigned long vm_assist;  /* [D] VMASST_TYPE_* bits enabled */
+    struct hvm_params params;     /* [D] */
+    uint8_t callback_vector;      /* [D] HVM_PARAM_CALLBACK_IRQ type vector */
+    struct evtchn_domain *evtchn; /* [C] its event channels (own lock) */
+    unsigned long vm_assist;      /* [D] VMASST_TYPE_* bits enabled */
 
     /* Time: guest TSC = host TSC + tsc_offset; system time 0 = tsc_base. */
     uint64_t tsc_hz;            /* [C] */
@@ -149,6 +150,16 @@ struct domain {
 };
 
 /* domain.c */
+
+struct evtchn_domain;
+
+/*
+ * domain_lookup — the domain `domid` names for v's domain, which may act
+ * on itself only (Xen's rcu_lock_domain_by_any_id() + XSM_TARGET for an
+ * unprivileged caller).  DOMID_SELF and v's own id give v->d.  Otherwise
+ * NULL with *rc = -XEN_EPERM (domain 0 always exists) or -XEN_ESRCH.
+ */
+struct domain *domain_lookup(struct vcpu *v, domid_t domid, long *rc);
 
 /*
  * domain_shutdown — record `reason` (SHUTDOWN_*) once and stop every vCPU.

@@ -49,8 +49,9 @@ int guest_translate(const struct gmem *m, const struct vcpu_paging *pg,
     }
     if (pg->efer & EFER_LMA) {
         int bits = (pg->cr4 & CR4_LA57) ? 57 : 48;
-        int64_t s = (int64_t)va;
-        if (((s << (64 - bits)) >> (64 - bits)) != s)
+        /* Canonical: bits 63..bits-1 all equal (no signed shifts: UB). */
+        uint64_t top = va >> (bits - 1);
+        if (top != 0 && top != (~0ULL >> (bits - 1)))
             return -XEN_EFAULT;
         levels = (pg->cr4 & CR4_LA57) ? 5 : 4;
         table = pg->cr3 & ADDR_MASK;

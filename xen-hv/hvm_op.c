@@ -30,6 +30,11 @@ static long hvmop_param(struct vcpu *v, gva_t arg, bool set)
     else
         rc = hvm_param_get(&d->params, p.index, HVM_PARAM_CALLER_GUEST,
                            &p.value);
+    /* HVM_PARAM_CALLBACK_IRQ of type vector: events arrive on that vector. */
+    if (rc == 0 && set && p.index == HVM_PARAM_CALLBACK_IRQ)
+        d->callback_vector = (p.value >> 56) == HVM_PARAM_CALLBACK_TYPE_VECTOR
+                                 ? p.value & 0xff
+                                 : 0;
     pthread_mutex_unlock(&d->lock);
     if (rc)
         return rc;

@@ -350,7 +350,8 @@ int hvm_vcpu_context_check(const struct vcpu_hvm_context *c)
         if ((r->cr0 & (CR0_PE | CR0_PG)) != (CR0_PE | CR0_PG) ||
             !(r->cr4 & CR4_PAE) || !(r->efer & EFER_LME))
             return -XEN_EINVAL;
-        if (((rip << 16) >> 16) != rip) /* non-canonical */
+        uint64_t top = (uint64_t)rip >> 47; /* canonical: all 0 or all 1 */
+        if (top != 0 && top != 0x1ffff)
             return -XEN_EINVAL;
         return 0;
     }

@@ -26,6 +26,7 @@
 #include <xen/sched.h>
 
 #include "domain.h"
+#include "evtchn.h"
 #include "kvm_x86_64.h"
 
 #define EXIT_XENHV_ERROR 1
@@ -129,6 +130,7 @@ static int cmd_run(int argc, char **argv)
     struct kvm_host kvm = {.fd = -1};
     struct event_base *base = NULL;
     struct domain *d = NULL;
+    struct evtchn_world *world = NULL;
     unsigned long long n;
     bool stats = false;
     char err[256] = "";
@@ -203,6 +205,12 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "xen-hv: cannot set up the event loop\n");
         goto out;
     }
+    world = evtchn_world_create();
+    if (!world) {
+        fprintf(stderr, "xen-hv: out of memory\n");
+        goto out;
+    }
+    cfg.evtchn_world = world;
     rc = domain_create(&kvm, base, &cfg, &d, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "xen-hv: creating domain %s: %s\n", cfg.name, err);
@@ -230,6 +238,8 @@ static int cmd_run(int argc, char **argv)
 
 out:
     domain_destroy(d);
+    if (world)
+        evtchn_world_destroy(world);
     if (base)
         event_base_free(base);
     if (kvm.fd >= 0)

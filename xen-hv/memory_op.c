@@ -27,19 +27,6 @@ struct __attribute__((packed)) xen_e820entry {
     uint32_t type;
 };
 
-/*
- * The domain domid names, for a caller that may act on itself only.
- * Returns v->d, or NULL with *rc = -XEN_EPERM (domain 0, the control
- * domain, always exists; the XSM target check refuses it) or -XEN_ESRCH.
- */
-static struct domain *lookup_domain(struct vcpu *v, domid_t domid, long *rc)
-{
-    if (domid == DOMID_SELF || domid == v->d->domid)
-        return v->d;
-    *rc = domid == 0 ? -XEN_EPERM : -XEN_ESRCH;
-    return NULL;
-}
-
 static long memory_map(struct vcpu *v, gva_t arg)
 {
     struct domain *d = v->d;
@@ -118,7 +105,7 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
         return -XEN_ENOSYS;
     if (xatp.space == XENMAPSPACE_gmfn_range)
         return -XEN_ENOSYS; /* XENMAPSPACE_gmfn* need a p2m with holes */
-    d = lookup_domain(v, xatp.domid, &rc);
+    d = domain_lookup(v, xatp.domid, &rc);
     if (!d)
         return rc;
     switch (xatp.space) {
@@ -158,7 +145,7 @@ long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
             return -XEN_EINVAL;
         if (copy_from_guest(v, &domid, arg, sizeof(domid)))
             return -XEN_EFAULT;
-        d = lookup_domain(v, domid, &rc);
+        d = domain_lookup(v, domid, &rc);
         if (!d)
             return rc;
         if (op == XENMEM_current_reservation)

@@ -2,10 +2,9 @@
  * sched_op.c — __HYPERVISOR_sched_op (<xen/sched.h>), set_timer_op and the
  * per-vCPU singleshot timer (VCPUOP_set_singleshot_timer shares it).
  *
- * Timers run on the domain's libevent loop.  When one expires the vCPU
- * gets a timer event: it leaves SCHEDOP_block (or does not enter it).
- * Until event channels exist (issue #3) that wake-up is the whole effect;
- * then it raises VIRQ_TIMER as Xen's send_timer_event() does.
+ * Timers run on the domain's libevent loop.  When one expires, VIRQ_TIMER
+ * is raised on the vCPU, as Xen's send_timer_event() does; the event
+ * channel upcall then wakes the vCPU from SCHEDOP_block.
  */
 #include <stdint.h>
 #include <sched.h>
@@ -17,15 +16,15 @@
 #include "guest_copy.h"
 #include "hypercall.h"
 #include "sched_op.h"
+#include "evtchn.h"
 
 void sched_timer_event(struct vcpu *v)
 {
-    struct domain *d = v->d;
-
-    pthread_mutex_lock(&d->lock);
-    v->timer_fired = true;
-    pthread_cond_broadcast(&v->cond);
-    pthread_mutex_unlock(&d->lock);
+    /*
+     * Xen's send_timer_event(): VIRQ_TIMER on this vCPU.  When the guest
+     * has not bound it nothing happens, as on Xen.
+     */
+    evtchn_send_virq(v->d->evtchn, VIRQ_TIMER, v->vcpu_id);
 }
 
 void sched_timer_fire(evutil_socket_t fd, short what, void *arg)
@@ -92,11 +91,12 @@ void sched_timer_stop(struct vcpu *v)
     pthread_mutex_unlock(&d->lock);
 }
 
-/* True when v has something to wake it: a timer event or an upcall. */
+/* True when v has something to wake it: an upcall pending. */
 static bool vcpu_has_wakeup(struct vcpu *v)
 {
     struct vcpu_info *vi = vcpu_info_ptr(v);
-    return v->timer_fired || (vi && vi->evtchn_upcall_pending) ||
+    return (vi &&
+            __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE)) ||
            v->d->is_shutting_down;
 }
 
@@ -125,7 +125,6 @@ static long sched_block(struct vcpu *v)
         v->blocked = false;
         runstate_change(v, RUNSTATE_running);
     }
-    v->timer_fired = false;
     pthread_mutex_unlock(&d->lock);
     return 0;
 }

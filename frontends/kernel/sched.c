@@ -6,6 +6,7 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 
+#include "xenkern/evtchn.h"
 #include "xenkern/hypercall.h"
 #include "xenkern/pvclock.h"
 #include "xenkern/sched.h"
@@ -16,13 +17,11 @@ static uint8_t virq_timer_bound[SMP_MAX_CPUS];
 
 static void bind_virq_timer(unsigned int id)
 {
-    struct evtchn_bind_virq bind = {.virq = VIRQ_TIMER, .vcpu = id};
-
     if (id >= SMP_MAX_CPUS || virq_timer_bound[id])
         return;
-    /* The port stays masked-or-not as Xen creates it; we only poll. */
-    HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bind);
-    virq_timer_bound[id] = 1;
+    /* Xen delivers the singleshot timer as VIRQ_TIMER: bind it once. */
+    if (evtchn_bind_virq(VIRQ_TIMER, id, NULL, NULL) >= 0)
+        virq_timer_bound[id] = 1;
 }
 
 int sched_sleep_until(uint64_t deadline_ns)
@@ -39,10 +38,8 @@ int sched_sleep_until(uint64_t deadline_ns)
         rc = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
         if (rc)
             return (int)rc;
-        /* Nothing is delivered (IF=0): consume the wake-up ourselves. */
-        struct vcpu_info *vi = vcpu_info_of(id);
-        if (vi)
-            vi->evtchn_upcall_pending = 0;
+        /* Interrupts are off: consume the events ourselves. */
+        evtchn_poll();
     }
     return 0;
 }
