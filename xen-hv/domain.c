@@ -19,6 +19,7 @@
 
 #include "domain_priv.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "sched_op.h"
 #include "vcpu.h"
 #include "xen_cpuid.h"
@@ -45,6 +46,100 @@ struct domain *domain_lookup(struct vcpu *v, domid_t domid, long *rc)
         return v->d;
     *rc = domid == 0 ? -XEN_EPERM : -XEN_ESRCH;
     return NULL;
+}
+
+/* The host address and memfd offset behind a RAM gpa, or NULL. */
+static uint8_t *ram_host(struct domain *d, gpa_t gpa, uint64_t *mem_off)
+{
+    uint8_t *h;
+
+    if (gpa & (GMEM_PAGE_SIZE - 1))
+        return NULL;
+    h = gmem_ptr(&d->gmem, gpa, GMEM_PAGE_SIZE);
+    if (!h || h < d->mem || h + GMEM_PAGE_SIZE > d->mem + d->ram_bytes)
+        return NULL; /* special pages are not replaced */
+    *mem_off = (uint64_t)(h - d->mem);
+    return h;
+}
+
+int domain_p2m_replace(struct domain *d, gpa_t gpa, int fd, uint64_t offset,
+                       bool writable)
+{
+    uint64_t off;
+    uint8_t *h = ram_host(d, gpa, &off);
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+
+    if (!h || fd < 0 || (offset & (GMEM_PAGE_SIZE - 1)))
+        return -XEN_EINVAL;
+    if (mmap(h, GMEM_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, fd,
+             (off_t)offset) == MAP_FAILED)
+        return -XEN_EINVAL;
+    return 0;
+}
+
+int domain_p2m_replace_host(struct domain *d, gpa_t gpa, void *host,
+                            bool writable)
+{
+    uint8_t *p = host;
+
+    if (!p || p < d->mem || p + GMEM_PAGE_SIZE > d->mem + d->ram_bytes ||
+        ((uintptr_t)p & (GMEM_PAGE_SIZE - 1)))
+        return -XEN_EINVAL;
+    return domain_p2m_replace(d, gpa, d->mem_fd, (uint64_t)(p - d->mem),
+                              writable);
+}
+
+int domain_p2m_restore(struct domain *d, gpa_t gpa)
+{
+    uint64_t off;
+    uint8_t *h = ram_host(d, gpa, &off);
+
+    if (!h)
+        return -XEN_EINVAL;
+    if (mmap(h, GMEM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+             d->mem_fd, (off_t)off) == MAP_FAILED)
+        return -XEN_EINVAL;
+    return 0;
+}
+
+void gnttab_map_note(struct domain *d, uint32_t handle, gpa_t gpa)
+{
+    pthread_mutex_lock(&d->lock);
+    for (unsigned int i = 0; i < d->nr_grant_maps; i++) {
+        if (d->grant_maps[i].handle != handle)
+            continue;
+        if (gpa == INVALID_GPA)
+            d->grant_maps[i] = d->grant_maps[--d->nr_grant_maps];
+        else
+            d->grant_maps[i].gpa = gpa;
+        goto out;
+    }
+    if (gpa == INVALID_GPA)
+        goto out;
+    if (d->nr_grant_maps == d->grant_maps_cap) {
+        unsigned int cap = d->grant_maps_cap ? d->grant_maps_cap * 2 : 16;
+        struct grant_map_note *n = realloc(d->grant_maps, cap * sizeof(*n));
+        if (!n)
+            goto out; /* the mapping stays; unmap will say bad_handle */
+        d->grant_maps = n;
+        d->grant_maps_cap = cap;
+    }
+    d->grant_maps[d->nr_grant_maps++] =
+        (struct grant_map_note){.handle = handle, .gpa = gpa};
+out:
+    pthread_mutex_unlock(&d->lock);
+}
+
+gpa_t gnttab_map_where(struct domain *d, uint32_t handle)
+{
+    gpa_t gpa = INVALID_GPA;
+
+    pthread_mutex_lock(&d->lock);
+    for (unsigned int i = 0; i < d->nr_grant_maps; i++)
+        if (d->grant_maps[i].handle == handle)
+            gpa = d->grant_maps[i].gpa;
+    pthread_mutex_unlock(&d->lock);
+    return gpa;
 }
 
 /* Event channel host side: the core reaches this domain through these. */
@@ -388,6 +483,16 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
         cfg->evtchn_world, d->domid, cfg->vcpus,
         cfg->max_event_channels ? cfg->max_event_channels : 1024,
         &evtchn_port_ops_2l, &domain_evtchn_host_ops, d);
+    for (unsigned int i = 0; i < 64; i++)
+        d->grant_frame_gpa[i] = INVALID_GPA;
+    rc = gnttab_domain_create(
+        d->domid, cfg->max_grant_frames ? (int)cfg->max_grant_frames : -1, -1,
+        &d->gnttab);
+    if (rc) {
+        snprintf(err, errlen, "grant table for domain %u", d->domid);
+        rc = -ENOMEM;
+        goto fail;
+    }
     if (!d->evtchn) {
         snprintf(err, errlen, "event channels for domain %u", d->domid);
         rc = -ENOMEM;
@@ -492,6 +597,11 @@ void domain_destroy(struct domain *d)
     }
     if (d->evtchn)
         evtchn_domain_destroy(d->evtchn);
+    if (d->gnttab) {
+        gnttab_release_mappings(d->gnttab);
+        gnttab_domain_destroy(d->gnttab);
+    }
+    free(d->grant_maps);
     if (d->vm_fd >= 0)
         close(d->vm_fd);
     if (d->mem)

@@ -35,6 +35,7 @@ struct domain_config {
     int console_fd;      /* stream the console log here, or -1 */
     const char *xen_cmdline; /* reported by XENVER_commandline to dom0 */
     struct evtchn_world *evtchn_world; /* domains that may bind each other */
+    unsigned int max_grant_frames;     /* 0 = 32 (xl default), at most 64 */
     unsigned int max_event_channels; /* ports incl. 0; 0 = 1024 (xl default) */
 };
 

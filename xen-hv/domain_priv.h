@@ -126,7 +126,11 @@ struct domain {
     struct hvm_params params;     /* [D] */
     uint8_t callback_vector;      /* [D] HVM_PARAM_CALLBACK_IRQ type vector */
     struct evtchn_domain *evtchn; /* [C] its event channels (own lock) */
-    unsigned long vm_assist;      /* [D] VMASST_TYPE_* bits enabled */
+    struct gnttab *gnttab;        /* [C] its grant table (own lock) */
+    gpa_t grant_frame_gpa[64];    /* [D] where the guest sees each frame */
+    struct grant_map_note *grant_maps; /* [D] handle -> gpa it maps at */
+    unsigned int nr_grant_maps, grant_maps_cap; /* [D] */
+    unsigned long vm_assist; /* [D] VMASST_TYPE_* bits enabled */
 
     /* Time: guest TSC = host TSC + tsc_offset; system time 0 = tsc_base. */
     uint64_t tsc_hz;            /* [C] */
@@ -160,6 +164,32 @@ struct evtchn_domain;
  * NULL with *rc = -XEN_EPERM (domain 0 always exists) or -XEN_ESRCH.
  */
 struct domain *domain_lookup(struct vcpu *v, domid_t domid, long *rc);
+
+/*
+ * domain_p2m_replace — make guest page gpa (in RAM) show page `offset`
+ * (bytes, page aligned) of fd instead of its own RAM, by remapping the host
+ * page behind it (KVM's MMU notifiers update the guest's mapping); the RAM
+ * page's contents stay in the memfd for domain_p2m_restore().
+ * domain_p2m_replace_host — the same for a host page of d's own RAM
+ * mapping.  Return 0 or -XEN_EINVAL (gpa not page-aligned RAM, ptr not in
+ * d's RAM, mmap failure).
+ */
+int domain_p2m_replace(struct domain *d, gpa_t gpa, int fd, uint64_t offset,
+                       bool writable);
+int domain_p2m_replace_host(struct domain *d, gpa_t gpa, void *host,
+                            bool writable);
+/* domain_p2m_restore — guest page gpa shows its own RAM again. */
+int domain_p2m_restore(struct domain *d, gpa_t gpa);
+
+/* Grant mappings a guest made (GNTMAP_host_map), by handle (gnttab_op.c). */
+struct grant_map_note {
+    uint32_t handle;
+    gpa_t gpa;
+};
+/* gnttab_map_note — remember (gpa) or forget (INVALID_GPA) a mapping. */
+void gnttab_map_note(struct domain *d, uint32_t handle, gpa_t gpa);
+/* gnttab_map_where — the gpa handle maps at, or INVALID_GPA. */
+gpa_t gnttab_map_where(struct domain *d, uint32_t handle);
 
 /*
  * domain_shutdown — record `reason` (SHUTDOWN_*) once and stop every vCPU.

@@ -20,6 +20,7 @@ static const struct {
     [__HYPERVISOR_sched_op] = {do_sched_op, "sched_op"},
     [__HYPERVISOR_memory_op] = {do_memory_op, "memory_op"},
     [__HYPERVISOR_hvm_op] = {do_hvm_op, "hvm_op"},
+    [__HYPERVISOR_grant_table_op] = {do_grant_table_op, "grant_table_op"},
     [__HYPERVISOR_event_channel_op] = {do_event_channel_op, "event_channel_op"},
 };
 

@@ -12,6 +12,7 @@
 #include <xen/memory.h>
 
 #include "guest_copy.h"
+#include "gnttab.h"
 #include "hypercall.h"
 
 /* <xen/memory.h> keeps these for Xen and tools builds only. */
@@ -92,6 +93,37 @@ static long map_shared_info(struct domain *d, uint64_t gpfn)
     return 0;
 }
 
+/*
+ * XENMAPSPACE_grant_table: grant frame idx appears at gpfn (the frame that
+ * was there before, if the guest moves it, goes back to RAM).  v1 has no
+ * status frames (XENMAPIDX_grant_table_status: -XEN_EINVAL, as Xen).
+ */
+static long map_grant_frame(struct domain *d, xen_ulong_t idx, uint64_t gpfn)
+{
+    void *frame;
+    gpa_t gpa, old;
+    long rc;
+
+    if ((idx & XENMAPIDX_grant_table_status) || idx >= 64 ||
+        gpfn > (UINT64_MAX >> GMEM_PAGE_SHIFT))
+        return -XEN_EINVAL;
+    gpa = gpfn << GMEM_PAGE_SHIFT;
+    rc = gnttab_map_frame(d->gnttab, (unsigned int)idx, gpfn, &frame);
+    if (rc)
+        return rc;
+    rc = domain_p2m_replace(d, gpa, gnttab_frames_fd(d->gnttab),
+                            idx * GMEM_PAGE_SIZE, true);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&d->lock);
+    old = d->grant_frame_gpa[idx];
+    d->grant_frame_gpa[idx] = gpa;
+    pthread_mutex_unlock(&d->lock);
+    if (old != INVALID_GPA && old != gpa)
+        domain_p2m_restore(d, old);
+    return 0;
+}
+
 static long add_to_physmap(struct vcpu *v, gva_t arg)
 {
     struct xen_add_to_physmap xatp;
@@ -109,6 +141,8 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
     if (!d)
         return rc;
     switch (xatp.space) {
+    case XENMAPSPACE_grant_table:
+        return map_grant_frame(d, xatp.idx, xatp.gpfn);
     case XENMAPSPACE_shared_info:
         if (xatp.idx != 0)
             return -XEN_EINVAL;

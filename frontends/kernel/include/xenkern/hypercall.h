@@ -83,6 +83,13 @@ static inline long HYPERVISOR_memory_op(unsigned int cmd, void *arg)
     return hypercall2(__HYPERVISOR_memory_op, cmd, arg);
 }
 
+/* grant_table_op(cmd, arg, count): GNTTABOP_* of <xen/grant_table.h>. */
+static inline long HYPERVISOR_grant_table_op(unsigned int cmd, void *arg,
+                                             unsigned int count)
+{
+    return hypercall3(__HYPERVISOR_grant_table_op, cmd, arg, count);
+}
+
 /* hvm_op(op, arg): HVMOP_* of <xen/hvm/hvm_op.h>. */
 static inline long HYPERVISOR_hvm_op(unsigned long op, void *arg)
 {

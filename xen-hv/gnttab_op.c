@@ -1,0 +1,237 @@
+/*
+ * gnttab_op.c — __HYPERVISOR_grant_table_op (<xen/grant_table.h>) for a
+ * PVH guest, over the grant-table module (grant-tables/gnttab.h), and the
+ * guest-physical side of grants: XENMEM_add_to_physmap(grant_table) and
+ * GNTMAP_host_map put a frame at a guest frame number by replacing the host
+ * page behind that guest address (domain_p2m_replace()), which KVM's MMU
+ * notifiers carry into the guest's page tables.
+ *
+ * Domains: a guest sees only itself (DOMID_SELF or its own id); domain 0
+ * exists but refuses it (GNTST_permission_denied), other ids are
+ * GNTST_bad_domain — until the control interface brings other domains.
+ * Each batch element is copied in once, done, and its status copied out.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <xen/errno.h>
+#include <xen/grant_table.h>
+
+#include "gnttab.h"
+#include "guest_copy.h"
+#include "hypercall.h"
+
+#define GNTTAB_BATCH_MAX 4096 /* elements per call before -XEN_E2BIG */
+
+static void *guest_frame_ptr(void *ctx, uint64_t gfn, bool write)
+{
+    struct domain *d = ctx;
+    if (gfn > (UINT64_MAX >> GMEM_PAGE_SHIFT))
+        return NULL;
+    return gmem_ptr(&d->gmem, gfn << GMEM_PAGE_SHIFT, GMEM_PAGE_SIZE);
+}
+
+/* The grant table domid names for v (NULL: *status says why). */
+static struct gnttab *gt_lookup(struct vcpu *v, domid_t domid, int16_t *status)
+{
+    if (domid == DOMID_SELF || domid == v->d->domid)
+        return v->d->gnttab;
+    *status = domid == 0 ? GNTST_permission_denied : GNTST_bad_domain;
+    return NULL;
+}
+
+static long op_query_size(struct vcpu *v, gva_t arg)
+{
+    struct gnttab_query_size op;
+    struct gnttab *gt;
+
+    if (copy_from_guest(v, &op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    gt = gt_lookup(v, op.dom, &op.status);
+    if (gt)
+        op.status = gnttab_query_size(gt, &op.nr_frames, &op.max_nr_frames);
+    return copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+}
+
+static long op_setup_table(struct vcpu *v, gva_t arg)
+{
+    struct gnttab_setup_table op;
+    xen_pfn_t frames[64];
+    struct gnttab *gt;
+
+    if (copy_from_guest(v, &op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    gt = gt_lookup(v, op.dom, &op.status);
+    if (gt) {
+        if (op.nr_frames > sizeof(frames) / sizeof(frames[0]))
+            op.status = GNTST_general_error;
+        else
+            op.status = gnttab_setup_table(gt, op.nr_frames, frames);
+        if (op.status == GNTST_okay &&
+            copy_to_guest(v, (gva_t)(uintptr_t)op.frame_list.p, frames,
+                          op.nr_frames * sizeof(frames[0])))
+            op.status = GNTST_bad_virt_addr;
+    }
+    return copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+}
+
+static long op_copy(struct vcpu *v, gva_t arg, unsigned int count)
+{
+    const struct gnttab_mem_ops mem = {guest_frame_ptr, v->d};
+
+    for (unsigned int i = 0; i < count; i++) {
+        gva_t at = arg + (gva_t)i * sizeof(struct gnttab_copy);
+        struct gnttab_copy op;
+        struct gnttab *sgt, *dgt;
+        int16_t st = GNTST_okay;
+
+        if (copy_from_guest(v, &op, at, sizeof(op)))
+            return -XEN_EFAULT;
+        sgt = (op.flags & GNTCOPY_source_gref)
+                  ? gt_lookup(v, op.source.domid, &st)
+                  : v->d->gnttab;
+        dgt = (op.flags & GNTCOPY_dest_gref) ? gt_lookup(v, op.dest.domid, &st)
+                                             : v->d->gnttab;
+        op.status = gnttab_copy(v->d->gnttab, &op, sgt, &mem, dgt, &mem);
+        if (copy_to_guest(v, at + offsetof(struct gnttab_copy, status),
+                          &op.status, sizeof(op.status)))
+            return -XEN_EFAULT;
+    }
+    return 0;
+}
+
+static long op_map(struct vcpu *v, gva_t arg, unsigned int count)
+{
+    const struct gnttab_mem_ops mem = {guest_frame_ptr, v->d};
+    struct domain *d = v->d;
+
+    for (unsigned int i = 0; i < count; i++) {
+        gva_t at = arg + (gva_t)i * sizeof(struct gnttab_map_grant_ref);
+        struct gnttab_map_grant_ref op;
+        struct gnttab *rgt;
+        void *frame = NULL;
+        int16_t st = GNTST_okay;
+
+        if (copy_from_guest(v, &op, at, sizeof(op)))
+            return -XEN_EFAULT;
+        op.handle = ~0u;
+        rgt = gt_lookup(v, op.dom, &st);
+        if (!rgt) {
+            op.status = st;
+        } else if (!(op.flags & GNTMAP_host_map) ||
+                   (op.flags & GNTMAP_contains_pte) ||
+                   (op.host_addr & (GMEM_PAGE_SIZE - 1)) ||
+                   !gmem_ptr(&d->gmem, op.host_addr, GMEM_PAGE_SIZE)) {
+            /* HVM: host_addr is the gfn (as an address) to map at. */
+            op.status = (op.flags & GNTMAP_host_map) ? GNTST_bad_virt_addr
+                                                     : GNTST_general_error;
+        } else {
+            op.status = gnttab_map(d->gnttab, rgt, &mem, op.ref, op.flags,
+                                   &op.handle, &frame);
+            if (op.status == GNTST_okay &&
+                domain_p2m_replace_host(d, op.host_addr, frame,
+                                        !(op.flags & GNTMAP_readonly))) {
+                gnttab_unmap(d->gnttab, op.handle);
+                op.handle = ~0u;
+                op.status = GNTST_general_error;
+            }
+            if (op.status == GNTST_okay)
+                gnttab_map_note(d, op.handle, op.host_addr);
+        }
+        op.dev_bus_addr = 0;
+        if (copy_to_guest(v, at, &op, sizeof(op)))
+            return -XEN_EFAULT;
+    }
+    return 0;
+}
+
+static long op_unmap(struct vcpu *v, gva_t arg, unsigned int count)
+{
+    struct domain *d = v->d;
+
+    for (unsigned int i = 0; i < count; i++) {
+        gva_t at = arg + (gva_t)i * sizeof(struct gnttab_unmap_grant_ref);
+        struct gnttab_unmap_grant_ref op;
+        gpa_t where;
+
+        if (copy_from_guest(v, &op, at, sizeof(op)))
+            return -XEN_EFAULT;
+        where = gnttab_map_where(d, op.handle);
+        if (where == INVALID_GPA)
+            op.status = GNTST_bad_handle;
+        else if (op.host_addr && op.host_addr != where)
+            op.status = GNTST_bad_virt_addr;
+        else {
+            op.status = gnttab_unmap(d->gnttab, op.handle);
+            if (op.status == GNTST_okay) {
+                domain_p2m_restore(d, where);
+                gnttab_map_note(d, op.handle, INVALID_GPA);
+            }
+        }
+        if (copy_to_guest(v,
+                          at + offsetof(struct gnttab_unmap_grant_ref, status),
+                          &op.status, sizeof(op.status)))
+            return -XEN_EFAULT;
+    }
+    return 0;
+}
+
+long do_grant_table_op(struct vcpu *v, const struct hypercall_args *a)
+{
+    unsigned int cmd = (unsigned int)a->a[0];
+    gva_t arg = a->a[1];
+    unsigned int count = (unsigned int)a->a[2];
+    struct gnttab *gt = v->d->gnttab;
+
+    if (count > GNTTAB_BATCH_MAX)
+        return -XEN_E2BIG;
+    switch (cmd) {
+    case GNTTABOP_map_grant_ref:
+        return op_map(v, arg, count);
+    case GNTTABOP_unmap_grant_ref:
+        return op_unmap(v, arg, count);
+    case GNTTABOP_setup_table:
+        return count == 1 ? op_setup_table(v, arg) : -XEN_EINVAL;
+    case GNTTABOP_copy:
+        return op_copy(v, arg, count);
+    case GNTTABOP_query_size:
+        return count == 1 ? op_query_size(v, arg) : -XEN_EINVAL;
+    case GNTTABOP_set_version: {
+        struct gnttab_set_version op;
+        long rc;
+        if (count != 1)
+            return -XEN_EINVAL;
+        if (copy_from_guest(v, &op, arg, sizeof(op)))
+            return -XEN_EFAULT;
+        rc = gnttab_set_version(gt, &op.version);
+        if (copy_to_guest(v, arg, &op, sizeof(op)))
+            return -XEN_EFAULT;
+        return rc;
+    }
+    case GNTTABOP_get_version: {
+        struct gnttab_get_version op;
+        int16_t st = GNTST_okay;
+        if (count != 1)
+            return -XEN_EINVAL;
+        if (copy_from_guest(v, &op, arg, sizeof(op)))
+            return -XEN_EFAULT;
+        if (!gt_lookup(v, op.dom, &st))
+            return st == GNTST_bad_domain ? -XEN_ESRCH : -XEN_EPERM;
+        gnttab_get_version(gt, &op.version);
+        return copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+    }
+    case GNTTABOP_cache_flush:
+        for (unsigned int i = 0; i < count; i++) {
+            struct gnttab_cache_flush op;
+            long rc;
+            if (copy_from_guest(v, &op, arg + (gva_t)i * sizeof(op),
+                                sizeof(op)))
+                return -XEN_EFAULT;
+            rc = gnttab_cache_flush(&op);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    return -XEN_ENOSYS;
+}
