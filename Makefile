@@ -3,7 +3,7 @@
 XEN_ROOT := $(CURDIR)
 include Config.mk
 
-SUBDIRS := grant-tables xen-hv xenstore dom0-tools frontends backends toolstack tests
+SUBDIRS := grant-tables dom0-tools xen-hv xenstore frontends backends toolstack tests
 
 .PHONY: all check bench install deps format clean $(SUBDIRS)
 
@@ -13,7 +13,8 @@ $(SUBDIRS):
 	$(MAKE) -C $@ XEN_ROOT=$(XEN_ROOT)
 
 # tests link the modules of xen-hv and the guest kernel of frontends.
-tests: xen-hv frontends
+tests: xen-hv frontends dom0-tools
+xen-hv: grant-tables dom0-tools
 
 # make check: build everything, then CTest over every test (TAP per test).
 check: all

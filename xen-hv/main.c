@@ -3,6 +3,7 @@
  *
  *   xen-hv run KERNEL [--initrd FILE] [--cmdline STRING] [--memory MiB]
  *                     [--vcpus N] [--name NAME] [--log-bytes N] [--stats]
+ *                     [--control PATH]
  *
  * Boots one PVH domain, streams its console (CONSOLEIO_write and the debug
  * port) to stdout and exits with the guest's shutdown reason:
@@ -25,6 +26,7 @@
 
 #include <xen/sched.h>
 
+#include "control.h"
 #include "domain.h"
 #include "evtchn.h"
 #include "kvm_x86_64.h"
@@ -36,20 +38,22 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xen-hv run KERNEL [options]\n"
-               "Boot a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY) as a "
-               "domain.\n\n"
-               "options:\n"
-               "  --initrd FILE     load FILE as module 0 (initrd)\n"
-               "  --cmdline STRING  kernel command line\n"
-               "  --memory MiB      RAM (default 64)\n"
-               "  --vcpus N         vCPUs (default 1, at most 32)\n"
-               "  --name NAME       domain name for logs (default domU)\n"
-               "  --log-bytes N     console log bound (default 65536)\n"
-               "  --stats           print exit and hypercall counts to stderr\n"
-               "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
-               "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
-               "soft_reset), 1 error, 2 usage.\n");
+    fprintf(f,
+            "usage: xen-hv run KERNEL [options]\n"
+            "Boot a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY) as a "
+            "domain.\n\n"
+            "options:\n"
+            "  --initrd FILE     load FILE as module 0 (initrd)\n"
+            "  --cmdline STRING  kernel command line\n"
+            "  --memory MiB      RAM (default 64)\n"
+            "  --vcpus N         vCPUs (default 1, at most 32)\n"
+            "  --name NAME       domain name for logs (default domU)\n"
+            "  --log-bytes N     console log bound (default 65536)\n"
+            "  --stats           print exit and hypercall counts to stderr\n"
+            "  --control PATH    serve the control socket (privcmd) at PATH\n"
+            "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
+            "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
+            "soft_reset), 1 error, 2 usage.\n");
 }
 
 /* Read a whole file; returns NULL with a message on stderr. */
@@ -113,6 +117,7 @@ static int cmd_run(int argc, char **argv)
         {"name", required_argument, NULL, 'n'},
         {"log-bytes", required_argument, NULL, 'l'},
         {"stats", no_argument, NULL, 's'},
+        {"control", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -124,7 +129,8 @@ static int cmd_run(int argc, char **argv)
         .log_bytes = 65536,
         .console_fd = STDOUT_FILENO,
     };
-    const char *initrd_path = NULL, *cmdline = "";
+    const char *initrd_path = NULL, *cmdline = "", *control_path = NULL;
+    struct control *control = NULL;
     void *kernel = NULL, *initrd = NULL;
     size_t klen = 0, ilen = 0;
     struct kvm_host kvm = {.fd = -1};
@@ -175,6 +181,9 @@ static int cmd_run(int argc, char **argv)
         case 's':
             stats = true;
             break;
+        case 'C':
+            control_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -222,6 +231,13 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "xen-hv: %s: %s\n", argv[optind], err);
         goto out;
     }
+    if (control_path) {
+        control = control_start(control_path, base, world, d, err, sizeof(err));
+        if (!control) {
+            fprintf(stderr, "xen-hv: %s\n", err);
+            goto out;
+        }
+    }
     if (domain_unpause(d))
         goto out;
     rc = domain_wait(d);
@@ -237,6 +253,7 @@ static int cmd_run(int argc, char **argv)
         status = EXIT_REASON_BASE + (rc < 0 ? SHUTDOWN_crash : (rc & 0x3f));
 
 out:
+    control_stop(control);
     domain_destroy(d);
     if (world)
         evtchn_world_destroy(world);

@@ -1,0 +1,95 @@
+/*
+ * xenhv_privcmd.h — the control interface between xen-hv and the
+ * control domain's (and later driver domains') processes: the part of
+ * Xen's privcmd/evtchn/gntdev devices and domctl/sysctl that dom0-tools
+ * need.
+ *
+ * Transport: a SOCK_SEQPACKET Unix socket, XENHV_PRIVCMD_PATH (or the
+ * XENHV_PRIVCMD environment variable).  xen-hv reads the peer's
+ * credentials (SO_PEERCRED): uid 0 is the control domain, domain 0.
+ * Every request is one packet: struct xenhv_msg followed by the op's
+ * request struct; every reply is one packet: struct xenhv_msg (rc = 0 or a
+ * negative Xen errno) followed by the op's reply struct, with file
+ * descriptors attached (SCM_RIGHTS) where an op says so.  Requests on one
+ * connection are answered in order; seq is echoed.
+ *
+ * Event channels: each connection owns the domain-0 ports it bound.  When
+ * one becomes pending, xen-hv masks it (as Linux's /dev/xen/evtchn does),
+ * clears it and writes its number (uint32_t) as one packet to the
+ * connection's event socket, handed out by XENHV_OP_HELLO; the process
+ * unmasks it when done (XENHV_OP_EVTCHN_UNMASK).  Closing the connection
+ * closes its ports.
+ */
+#ifndef XENHV_PRIVCMD_H
+#define XENHV_PRIVCMD_H
+
+#include <stdint.h>
+
+#define XENHV_PRIVCMD_PATH XENHV_RUNDIR_DEFAULT "/privcmd"
+#ifndef XENHV_RUNDIR_DEFAULT
+#define XENHV_RUNDIR_DEFAULT "/run/xen-hv"
+#endif
+#define XENHV_PRIVCMD_ENV "XENHV_PRIVCMD"
+#define XENHV_MSG_MAX     65536 /* bytes in one packet, header included */
+
+enum xenhv_op {
+    /* -> domid of the caller; 1 fd: the event socket. */
+    XENHV_OP_HELLO = 1,
+    /* Event channels of the caller's domain (domain 0 for uid 0). */
+    XENHV_OP_EVTCHN_BIND_UNBOUND = 10,     /* req: domid   rep: port */
+    XENHV_OP_EVTCHN_BIND_INTERDOMAIN = 11, /* req: domid, port  rep: port */
+    XENHV_OP_EVTCHN_BIND_VIRQ = 12,        /* req: virq    rep: port */
+    XENHV_OP_EVTCHN_NOTIFY = 13,           /* req: port */
+    XENHV_OP_EVTCHN_UNMASK = 14,           /* req: port */
+    XENHV_OP_EVTCHN_UNBIND = 15,           /* req: port */
+    /* Domains (privileged). */
+    XENHV_OP_DOMAIN_LIST = 20,    /* rep: n x struct xenhv_domain_info */
+    XENHV_OP_FOREIGN_MEMORY = 21, /* req: domid  rep: regions; 1 fd */
+    XENHV_OP_CONSOLE_READ = 22,   /* req: domid  rep: bytes */
+};
+
+struct xenhv_msg {
+    uint32_t op;  /* enum xenhv_op */
+    uint32_t seq; /* echoed */
+    int32_t rc;   /* reply: 0 or -XEN_E* */
+    uint32_t len; /* bytes of payload after this header */
+};
+
+struct xenhv_evtchn_req {
+    uint32_t domid; /* remote domain (bind_unbound, bind_interdomain) */
+    uint32_t port;  /* remote port (bind_interdomain) or own port */
+    uint32_t virq;  /* bind_virq */
+};
+
+struct xenhv_evtchn_rep {
+    uint32_t port;
+};
+
+struct xenhv_hello_rep {
+    uint32_t domid;
+    uint32_t privileged;
+};
+
+struct xenhv_domain_info {
+    uint32_t domid;
+    uint32_t nr_vcpus;
+    uint64_t tot_pages;
+    uint64_t max_pages;
+    uint32_t shutdown;        /* 1 when shut down or shutting down */
+    uint32_t shutdown_reason; /* SHUTDOWN_* when shutdown */
+    char name[64];
+};
+
+/* XENHV_OP_FOREIGN_MEMORY: where each gpa range lives in the memfd. */
+struct xenhv_mem_region {
+    uint64_t gpa;
+    uint64_t size;   /* bytes */
+    uint64_t offset; /* in the memfd */
+};
+struct xenhv_foreign_rep {
+    uint32_t nr_regions;
+    uint32_t pad;
+    struct xenhv_mem_region region[4];
+};
+
+#endif

@@ -1,0 +1,471 @@
+/*
+ * control.c — the control interface server (control.h).
+ *
+ * Domain 0's event channels: one struct evtchn_domain with a private
+ * shared_info page; each port belongs to the connection that bound it.
+ * When the core raises domain 0's upcall, dom0_scan() does what Linux's
+ * evtchn driver does: for every pending, unmasked port, mask it, clear it
+ * and send its number to the owner's event socket.  The owner unmasks it
+ * when it has handled it.  Lock order: event channel lock, then c->lock;
+ * nothing holding c->lock calls into evtchn.c.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xen/errno.h>
+
+#include "control.h"
+#include "domain_priv.h"
+#include "evtchn.h"
+#include "xenhv_privcmd.h"
+
+#define DOM0_MAX_PORTS 1024
+
+struct conn {
+    struct control *c;
+    int fd;
+    int ev_fd; /* our end of the event socket, -1 before HELLO */
+    bool privileged;
+    struct event *ev;
+    struct conn *next;
+};
+
+struct control {
+    pthread_mutex_t lock; /* owner[], conns */
+    struct event_base *base;
+    struct domain *d;
+    int listen_fd;
+    struct event *listen_ev;
+    char path[108];
+    struct evtchn_domain *dom0;
+    struct shared_info *dom0_shared; /* private page */
+    struct conn *owner[DOM0_MAX_PORTS];
+    struct conn *conns;
+};
+
+#define BITS 64
+
+/* Deliver domain 0's pending, unmasked ports to their owners. */
+static void dom0_scan(struct control *c)
+{
+    struct shared_info *s = c->dom0_shared;
+    struct vcpu_info *vi = &s->vcpu_info[0];
+
+    __atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    /*
+     * Scan every word, not only the selected ones: a port whose owner was
+     * not known yet stays pending and is picked up by the next scan (the
+     * one after its bind, at the latest).
+     */
+    for (unsigned int w = 0; w < DOM0_MAX_PORTS / BITS; w++) {
+        xen_ulong_t bits =
+            __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_ACQUIRE) &
+            ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
+        while (bits) {
+            unsigned int b = (unsigned int)__builtin_ctzl(bits);
+            uint32_t port = w * BITS + b;
+            struct conn *o;
+
+            bits &= bits - 1;
+            pthread_mutex_lock(&c->lock);
+            o = c->owner[port];
+            if (o && o->ev_fd >= 0) {
+                __atomic_fetch_or(&s->evtchn_mask[w], 1UL << b,
+                                  __ATOMIC_SEQ_CST);
+                __atomic_fetch_and(&s->evtchn_pending[w], ~(1UL << b),
+                                   __ATOMIC_SEQ_CST);
+                /* A full socket drops the packet; the port stays masked. */
+                (void)send(o->ev_fd, &port, sizeof(port),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+            }
+            pthread_mutex_unlock(&c->lock);
+        }
+    }
+}
+
+static struct shared_info *dom0_shared_info(void *host)
+{
+    return ((struct control *)host)->dom0_shared;
+}
+
+static struct vcpu_info *dom0_vcpu_info(void *host, unsigned int vcpu)
+{
+    return vcpu == 0 ? &((struct control *)host)->dom0_shared->vcpu_info[0]
+                     : NULL;
+}
+
+static void dom0_upcall(void *host, unsigned int vcpu)
+{
+    dom0_scan(host);
+}
+
+static const struct evtchn_host_ops dom0_host_ops = {
+    .shared_info = dom0_shared_info,
+    .vcpu_info = dom0_vcpu_info,
+    .upcall = dom0_upcall,
+};
+
+/* Send one reply packet, with an optional file descriptor. */
+static void reply(struct conn *k, const struct xenhv_msg *req, int32_t rc,
+                  const void *payload, uint32_t len, int fd)
+{
+    uint8_t buf[XENHV_MSG_MAX];
+    struct xenhv_msg *m = (struct xenhv_msg *)buf;
+    struct iovec iov;
+    struct msghdr mh;
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cm;
+
+    if (len > sizeof(buf) - sizeof(*m))
+        len = 0, rc = -XEN_E2BIG;
+    m->op = req->op;
+    m->seq = req->seq;
+    m->rc = rc;
+    m->len = len;
+    if (len)
+        memcpy(buf + sizeof(*m), payload, len);
+    iov.iov_base = buf;
+    iov.iov_len = sizeof(*m) + len;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (fd >= 0) {
+        memset(&cm, 0, sizeof(cm));
+        mh.msg_control = cm.b;
+        mh.msg_controllen = sizeof(cm.b);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof(int));
+    }
+    (void)sendmsg(k->fd, &mh, MSG_NOSIGNAL);
+}
+
+static bool owns(struct conn *k, uint32_t port)
+{
+    bool r;
+    pthread_mutex_lock(&k->c->lock);
+    r = port < DOM0_MAX_PORTS && k->c->owner[port] == k;
+    pthread_mutex_unlock(&k->c->lock);
+    return r;
+}
+
+static void own(struct conn *k, uint32_t port, struct conn *who)
+{
+    pthread_mutex_lock(&k->c->lock);
+    if (port < DOM0_MAX_PORTS)
+        k->c->owner[port] = who;
+    pthread_mutex_unlock(&k->c->lock);
+}
+
+static int32_t do_evtchn(struct conn *k, uint32_t op,
+                         const struct xenhv_evtchn_req *r,
+                         struct xenhv_evtchn_rep *out)
+{
+    struct control *c = k->c;
+    evtchn_port_t port = 0;
+    int rc;
+
+    switch (op) {
+    case XENHV_OP_EVTCHN_BIND_UNBOUND:
+        rc = evtchn_alloc_unbound(c->dom0, (domid_t)r->domid, &port);
+        break;
+    case XENHV_OP_EVTCHN_BIND_INTERDOMAIN:
+        rc =
+            evtchn_bind_interdomain(c->dom0, (domid_t)r->domid, r->port, &port);
+        break;
+    case XENHV_OP_EVTCHN_BIND_VIRQ:
+        rc = evtchn_bind_virq(c->dom0, r->virq, 0, &port);
+        break;
+    case XENHV_OP_EVTCHN_NOTIFY:
+        return owns(k, r->port) ? evtchn_send(c->dom0, r->port) : -XEN_EINVAL;
+    case XENHV_OP_EVTCHN_UNMASK:
+        return owns(k, r->port) ? evtchn_unmask(c->dom0, r->port) : -XEN_EINVAL;
+    case XENHV_OP_EVTCHN_UNBIND:
+        if (!owns(k, r->port))
+            return -XEN_EINVAL;
+        rc = evtchn_close(c->dom0, r->port);
+        if (rc == 0)
+            own(k, r->port, NULL);
+        return rc;
+    default:
+        return -XEN_ENOSYS;
+    }
+    if (rc)
+        return rc;
+    if (port >= DOM0_MAX_PORTS) {
+        evtchn_close(c->dom0, port);
+        return -XEN_ENOSPC;
+    }
+    own(k, port, k);
+    out->port = port;
+    /* An event that arrived before the owner was known: deliver it now. */
+    dom0_scan(c);
+    return 0;
+}
+
+static void handle(struct conn *k, const struct xenhv_msg *m,
+                   const uint8_t *payload)
+{
+    struct control *c = k->c;
+    struct domain *d = c->d;
+
+    if (m->op != XENHV_OP_HELLO && k->ev_fd < 0) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1); /* HELLO first */
+        return;
+    }
+    switch (m->op) {
+    case XENHV_OP_HELLO: {
+        struct xenhv_hello_rep rep = {.domid = 0, .privileged = 1};
+        int sv[2];
+        if (!k->privileged) {
+            /* Process domains for other users arrive with issue #3's
+             * process-domain work; until then only dom0 connects. */
+            reply(k, m, -XEN_EPERM, NULL, 0, -1);
+            return;
+        }
+        if (k->ev_fd >= 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        k->ev_fd = sv[0];
+        reply(k, m, 0, &rep, sizeof(rep), sv[1]);
+        close(sv[1]);
+        return;
+    }
+    case XENHV_OP_EVTCHN_BIND_UNBOUND:
+    case XENHV_OP_EVTCHN_BIND_INTERDOMAIN:
+    case XENHV_OP_EVTCHN_BIND_VIRQ:
+    case XENHV_OP_EVTCHN_NOTIFY:
+    case XENHV_OP_EVTCHN_UNMASK:
+    case XENHV_OP_EVTCHN_UNBIND: {
+        struct xenhv_evtchn_req r;
+        struct xenhv_evtchn_rep rep = {0};
+        int32_t rc;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        rc = do_evtchn(k, m->op, &r, &rep);
+        reply(k, m, rc, &rep, rc == 0 ? sizeof(rep) : 0, -1);
+        return;
+    }
+    case XENHV_OP_DOMAIN_LIST: {
+        struct xenhv_domain_info info;
+        memset(&info, 0, sizeof(info));
+        pthread_mutex_lock(&d->lock);
+        info.domid = d->domid;
+        info.nr_vcpus = d->nr_vcpus;
+        info.tot_pages = d->tot_pages;
+        info.max_pages = d->max_pages;
+        info.shutdown = d->is_shutting_down;
+        info.shutdown_reason =
+            d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
+        snprintf(info.name, sizeof(info.name), "%s", d->name);
+        pthread_mutex_unlock(&d->lock);
+        reply(k, m, 0, &info, sizeof(info), -1);
+        return;
+    }
+    case XENHV_OP_FOREIGN_MEMORY:
+    case XENHV_OP_CONSOLE_READ: {
+        uint32_t domid;
+        if (m->len != sizeof(domid)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&domid, payload, sizeof(domid));
+        if (domid != d->domid) {
+            reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        if (m->op == XENHV_OP_FOREIGN_MEMORY) {
+            struct xenhv_foreign_rep rep;
+            memset(&rep, 0, sizeof(rep));
+            rep.nr_regions = d->gmem.nr_regions;
+            for (unsigned int i = 0; i < d->gmem.nr_regions && i < 4; i++) {
+                rep.region[i].gpa = d->gmem.region[i].gpa_base;
+                rep.region[i].size = d->gmem.region[i].size;
+                rep.region[i].offset =
+                    (uint64_t)(d->gmem.region[i].host - d->mem);
+            }
+            reply(k, m, 0, &rep, sizeof(rep), d->mem_fd);
+        } else {
+            static char buf[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
+            size_t n = console_log_read(&d->log, buf, sizeof(buf), NULL);
+            reply(k, m, 0, buf, (uint32_t)n, -1);
+        }
+        return;
+    }
+    }
+    reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
+}
+
+static void conn_free(struct conn *k)
+{
+    struct control *c = k->c;
+    evtchn_port_t mine[DOM0_MAX_PORTS];
+    unsigned int n = 0;
+
+    pthread_mutex_lock(&c->lock);
+    for (unsigned int p = 0; p < DOM0_MAX_PORTS; p++)
+        if (c->owner[p] == k) {
+            c->owner[p] = NULL;
+            mine[n++] = p;
+        }
+    for (struct conn **pp = &c->conns; *pp; pp = &(*pp)->next)
+        if (*pp == k) {
+            *pp = k->next;
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+    for (unsigned int i = 0; i < n; i++)
+        evtchn_close(c->dom0, mine[i]);
+    event_free(k->ev);
+    close(k->fd);
+    if (k->ev_fd >= 0)
+        close(k->ev_fd);
+    free(k);
+}
+
+static void conn_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *k = arg;
+    uint8_t buf[XENHV_MSG_MAX];
+    struct xenhv_msg m;
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+    if (n <= 0) {
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return;
+        conn_free(k);
+        return;
+    }
+    if ((size_t)n < sizeof(m)) {
+        conn_free(k); /* not our protocol: drop the connection */
+        return;
+    }
+    memcpy(&m, buf, sizeof(m));
+    if (m.len != (size_t)n - sizeof(m)) {
+        reply(k, &m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    handle(k, &m, buf + sizeof(m));
+}
+
+static void accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct control *c = arg;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    struct conn *k;
+    int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+    if (s < 0)
+        return;
+    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+        !(k = calloc(1, sizeof(*k)))) {
+        close(s);
+        return;
+    }
+    k->c = c;
+    k->fd = s;
+    k->ev_fd = -1;
+    k->privileged = cred.uid == 0;
+    k->ev = event_new(c->base, s, EV_READ | EV_PERSIST, conn_read, k);
+    if (!k->ev) {
+        close(s);
+        free(k);
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    k->next = c->conns;
+    c->conns = k;
+    pthread_mutex_unlock(&c->lock);
+    event_add(k->ev, NULL);
+}
+
+struct control *control_start(const char *path, struct event_base *base,
+                              struct evtchn_world *world, struct domain *d,
+                              char *err, size_t errlen)
+{
+    struct control *c = calloc(1, sizeof(*c));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->base = base;
+    c->d = d;
+    c->listen_fd = -1;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "control socket path too long");
+        goto fail;
+    }
+    snprintf(c->path, sizeof(c->path), "%s", path);
+    strcpy(sa.sun_path, path);
+    c->dom0_shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->dom0_shared == MAP_FAILED) {
+        c->dom0_shared = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    c->dom0 = evtchn_domain_create(world, 0, 1, DOM0_MAX_PORTS,
+                                   &evtchn_port_ops_2l, &dom0_host_ops, c);
+    if (!c->dom0) {
+        snprintf(err, errlen, "domain 0 event channels");
+        goto fail;
+    }
+    c->listen_fd =
+        socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    unlink(path);
+    if (c->listen_fd < 0 ||
+        bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(c->listen_fd, 16) < 0) {
+        snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    c->listen_ev =
+        event_new(base, c->listen_fd, EV_READ | EV_PERSIST, accept_cb, c);
+    if (!c->listen_ev || event_add(c->listen_ev, NULL) < 0) {
+        snprintf(err, errlen, "control socket event");
+        goto fail;
+    }
+    return c;
+fail:
+    control_stop(c);
+    return NULL;
+}
+
+void control_stop(struct control *c)
+{
+    if (!c)
+        return;
+    while (c->conns)
+        conn_free(c->conns);
+    if (c->listen_ev)
+        event_free(c->listen_ev);
+    if (c->listen_fd >= 0) {
+        close(c->listen_fd);
+        unlink(c->path);
+    }
+    if (c->dom0)
+        evtchn_domain_destroy(c->dom0);
+    if (c->dom0_shared)
+        munmap(c->dom0_shared, 4096);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
