@@ -24,12 +24,17 @@
 #include "control.h"
 #include "domain_priv.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "xenhv_privcmd.h"
 
 #define DOM0_MAX_PORTS 1024
 
+#define CONN_MAX_GRANT_MAPS 1024
+
 struct conn {
     struct control *c;
+    uint32_t maps[CONN_MAX_GRANT_MAPS]; /* grant handles it holds */
+    unsigned int nr_maps;
     int fd;
     int ev_fd; /* our end of the event socket, -1 before HELLO */
     bool privileged;
@@ -45,6 +50,7 @@ struct control {
     struct event *listen_ev;
     char path[108];
     struct evtchn_domain *dom0;
+    struct gnttab *dom0_gt;          /* domain 0's grant table: its mappings */
     struct shared_info *dom0_shared; /* private page */
     struct conn *owner[DOM0_MAX_PORTS];
     struct conn *conns;
@@ -215,6 +221,64 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
     return 0;
 }
 
+static void *guest_frame(void *ctx, uint64_t gfn, bool write)
+{
+    struct domain *d = ctx;
+    (void)write;
+    if (gfn > (UINT64_MAX >> 12))
+        return NULL;
+    return gmem_ptr(&d->gmem, gfn << 12, 4096);
+}
+
+/* GNTTABOP_map_grant_ref by domain 0 of a grant of d. */
+static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
+                          const struct xenhv_gnttab_map_req *r)
+{
+    struct control *c = k->c;
+    struct domain *d = c->d;
+    const struct gnttab_mem_ops mem = {guest_frame, d};
+    struct xenhv_gnttab_map_rep rep = {.status = GNTST_bad_domain};
+    uint32_t flags = GNTMAP_host_map | (r->readonly ? GNTMAP_readonly : 0);
+    void *frame = NULL;
+    grant_handle_t h;
+
+    if (k->nr_maps == CONN_MAX_GRANT_MAPS) {
+        rep.status = GNTST_no_space;
+    } else if (r->domid == d->domid) {
+        rep.status =
+            gnttab_map(c->dom0_gt, d->gnttab, &mem, r->ref, flags, &h, &frame);
+        if (rep.status == GNTST_okay &&
+            ((uint8_t *)frame < d->mem ||
+             (uint8_t *)frame >= d->mem + d->ram_bytes)) {
+            /* Only RAM frames are offered; others stay unmapped. */
+            gnttab_unmap(c->dom0_gt, h);
+            rep.status = GNTST_bad_page;
+        }
+        if (rep.status == GNTST_okay) {
+            rep.handle = h;
+            rep.offset = (uint64_t)((uint8_t *)frame - d->mem);
+            k->maps[k->nr_maps++] = h;
+        }
+    }
+    reply(k, m, 0, &rep, sizeof(rep),
+          rep.status == GNTST_okay ? d->mem_fd : -1);
+}
+
+static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
+                            const struct xenhv_gnttab_unmap_req *r)
+{
+    struct xenhv_gnttab_unmap_rep rep = {.status = GNTST_bad_handle};
+
+    for (unsigned int i = 0; i < k->nr_maps; i++) {
+        if (k->maps[i] != r->handle)
+            continue;
+        rep.status = gnttab_unmap(k->c->dom0_gt, r->handle);
+        k->maps[i] = k->maps[--k->nr_maps];
+        break;
+    }
+    reply(k, m, 0, &rep, sizeof(rep), -1);
+}
+
 static void handle(struct conn *k, const struct xenhv_msg *m,
                    const uint8_t *payload)
 {
@@ -261,6 +325,26 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
         memcpy(&r, payload, sizeof(r));
         rc = do_evtchn(k, m->op, &r, &rep);
         reply(k, m, rc, &rep, rc == 0 ? sizeof(rep) : 0, -1);
+        return;
+    }
+    case XENHV_OP_GNTTAB_MAP: {
+        struct xenhv_gnttab_map_req r;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        do_gnttab_map(k, m, &r);
+        return;
+    }
+    case XENHV_OP_GNTTAB_UNMAP: {
+        struct xenhv_gnttab_unmap_req r;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        do_gnttab_unmap(k, m, &r);
         return;
     }
     case XENHV_OP_DOMAIN_LIST: {
@@ -333,6 +417,9 @@ static void conn_free(struct conn *k)
     pthread_mutex_unlock(&c->lock);
     for (unsigned int i = 0; i < n; i++)
         evtchn_close(c->dom0, mine[i]);
+    /* A process that goes away releases its grant mappings, as gntdev. */
+    for (unsigned int i = 0; i < k->nr_maps; i++)
+        gnttab_unmap(c->dom0_gt, k->maps[i]);
     event_free(k->ev);
     close(k->fd);
     if (k->ev_fd >= 0)
@@ -429,6 +516,10 @@ struct control *control_start(const char *path, struct event_base *base,
         snprintf(err, errlen, "domain 0 event channels");
         goto fail;
     }
+    if (gnttab_domain_create(0, -1, -1, &c->dom0_gt)) {
+        snprintf(err, errlen, "domain 0 grant table");
+        goto fail;
+    }
     c->listen_fd =
         socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     unlink(path);
@@ -464,6 +555,10 @@ void control_stop(struct control *c)
     }
     if (c->dom0)
         evtchn_domain_destroy(c->dom0);
+    if (c->dom0_gt) {
+        gnttab_release_mappings(c->dom0_gt);
+        gnttab_domain_destroy(c->dom0_gt);
+    }
     if (c->dom0_shared)
         munmap(c->dom0_shared, 4096);
     pthread_mutex_destroy(&c->lock);

@@ -28,6 +28,29 @@
 #define XENHV_PRIVCMD_PATH XENHV_RUNDIR_DEFAULT "/privcmd"
 #ifndef XENHV_RUNDIR_DEFAULT
 #define XENHV_RUNDIR_DEFAULT "/run/xen-hv"
+/*
+ * XENHV_OP_GNTTAB_MAP: map grant `ref` of `domid` for domain 0.  rc is 0
+ * when the request was understood; status is the GNTST_* of the map.  On
+ * GNTST_okay the reply carries the memfd holding the granted frame and its
+ * offset: mmap(fd, offset) is the mapping (PROT_READ only when readonly).
+ */
+struct xenhv_gnttab_map_req {
+    uint32_t domid;
+    uint32_t ref;
+    uint32_t readonly;
+};
+struct xenhv_gnttab_map_rep {
+    int32_t status; /* GNTST_* */
+    uint32_t handle;
+    uint64_t offset; /* bytes into the fd */
+};
+struct xenhv_gnttab_unmap_req {
+    uint32_t handle;
+};
+struct xenhv_gnttab_unmap_rep {
+    int32_t status; /* GNTST_* */
+};
+
 #endif
 #define XENHV_PRIVCMD_ENV "XENHV_PRIVCMD"
 #define XENHV_MSG_MAX     65536 /* bytes in one packet, header included */
@@ -46,6 +69,9 @@ enum xenhv_op {
     XENHV_OP_DOMAIN_LIST = 20,    /* rep: n x struct xenhv_domain_info */
     XENHV_OP_FOREIGN_MEMORY = 21, /* req: domid  rep: regions; 1 fd */
     XENHV_OP_CONSOLE_READ = 22,   /* req: domid  rep: bytes */
+    /* Grants, mapped by domain 0 (gntdev-like). */
+    XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
+    XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
 };
 
 struct xenhv_msg {

@@ -1,0 +1,209 @@
+/*
+ * xengnttab.c — libxengnttab's mapping side over xen-hv's control socket:
+ * the functions of Debian's <xengnttab.h> that map and unmap other
+ * domains' grants (Xen's tools/libs/gnttab semantics).  A map asks xen-hv
+ * to map each grant for domain 0 (GNTTABOP_map_grant_ref: GTF_reading and,
+ * unless read-only, GTF_writing are set in the granter's entry until the
+ * unmap), receives the memfd that holds the granted frame and maps it into
+ * this process.  Errors: NULL / -1 with errno (EINVAL for a refused grant,
+ * as gntdev's ioctl does, ENOMEM, …).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xen/grant_table.h>
+#include <xengnttab.h>
+
+#include "privcmd_client.h"
+
+struct gnt_mapping {
+    uint8_t *addr;
+    uint32_t count;
+    uint32_t *handles;
+    struct gnt_mapping *next;
+};
+
+struct xengntdev_handle {
+    struct privcmd_conn conn;
+    struct gnt_mapping *maps;
+};
+
+xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
+                                 unsigned open_flags)
+{
+    xengnttab_handle *h = calloc(1, sizeof(*h));
+    struct xenhv_hello_rep rep;
+    int ev_fd = -1, rc;
+
+    (void)logger;
+    (void)open_flags;
+    if (!h) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rc = privcmd_connect(&h->conn);
+    if (rc == 0)
+        rc = privcmd_call(&h->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
+                          NULL, &ev_fd);
+    if (ev_fd >= 0)
+        close(ev_fd); /* events are libxenevtchn's business */
+    if (rc) {
+        if (h->conn.fd >= 0)
+            privcmd_disconnect(&h->conn);
+        free(h);
+        errno = privcmd_errno(rc);
+        return NULL;
+    }
+    return h;
+}
+
+static void unmap_handles(xengnttab_handle *h, const uint32_t *handles,
+                          uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct xenhv_gnttab_unmap_req r = {.handle = handles[i]};
+        struct xenhv_gnttab_unmap_rep rep;
+        privcmd_call(&h->conn, XENHV_OP_GNTTAB_UNMAP, &r, sizeof(r), &rep,
+                     sizeof(rep), NULL, NULL);
+    }
+}
+
+int xengnttab_close(xengnttab_handle *h)
+{
+    if (!h)
+        return 0;
+    while (h->maps) {
+        struct gnt_mapping *m = h->maps;
+        h->maps = m->next;
+        munmap(m->addr, (size_t)m->count * 4096);
+        free(m->handles);
+        free(m);
+    }
+    privcmd_disconnect(&h->conn); /* xen-hv drops what is still mapped */
+    free(h);
+    return 0;
+}
+
+int xengnttab_fd(xengnttab_handle *h)
+{
+    return h->conn.fd;
+}
+
+void *xengnttab_map_grant_refs(xengnttab_handle *h, uint32_t count,
+                               uint32_t *domids, uint32_t *refs, int prot)
+{
+    struct gnt_mapping *m = NULL;
+    uint8_t *area = MAP_FAILED;
+    uint32_t done = 0;
+    int err = EINVAL;
+
+    if (count == 0 || count > 1024 || (prot & ~(PROT_READ | PROT_WRITE))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    m = calloc(1, sizeof(*m));
+    if (!m || !(m->handles = calloc(count, sizeof(uint32_t)))) {
+        err = ENOMEM;
+        goto fail;
+    }
+    /* One contiguous range, each page replaced by its granted frame. */
+    area = mmap(NULL, (size_t)count * 4096, PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (area == MAP_FAILED) {
+        err = ENOMEM;
+        goto fail;
+    }
+    for (; done < count; done++) {
+        struct xenhv_gnttab_map_req r = {
+            .domid = domids[done],
+            .ref = refs[done],
+            .readonly = !(prot & PROT_WRITE),
+        };
+        struct xenhv_gnttab_map_rep rep;
+        int fd = -1;
+        int rc = privcmd_call(&h->conn, XENHV_OP_GNTTAB_MAP, &r, sizeof(r),
+                              &rep, sizeof(rep), NULL, &fd);
+        if (rc || rep.status != GNTST_okay || fd < 0) {
+            if (fd >= 0)
+                close(fd);
+            err = rc ? privcmd_errno(rc) : EINVAL;
+            goto fail;
+        }
+        m->handles[done] = rep.handle;
+        if (mmap(area + (size_t)done * 4096, 4096, prot, MAP_SHARED | MAP_FIXED,
+                 fd, (off_t)rep.offset) == MAP_FAILED) {
+            err = errno;
+            close(fd);
+            done++;
+            goto fail;
+        }
+        close(fd);
+    }
+    m->addr = area;
+    m->count = count;
+    m->next = h->maps;
+    h->maps = m;
+    return area;
+
+fail:
+    if (m)
+        unmap_handles(h, m->handles, done);
+    if (area != MAP_FAILED)
+        munmap(area, (size_t)count * 4096);
+    if (m)
+        free(m->handles);
+    free(m);
+    errno = err;
+    return NULL;
+}
+
+void *xengnttab_map_grant_ref(xengnttab_handle *h, uint32_t domid, uint32_t ref,
+                              int prot)
+{
+    return xengnttab_map_grant_refs(h, 1, &domid, &ref, prot);
+}
+
+void *xengnttab_map_domain_grant_refs(xengnttab_handle *h, uint32_t count,
+                                      uint32_t domid, uint32_t *refs, int prot)
+{
+    uint32_t *domids = malloc(count * sizeof(uint32_t));
+    void *p;
+
+    if (!domids) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        domids[i] = domid;
+    p = xengnttab_map_grant_refs(h, count, domids, refs, prot);
+    free(domids);
+    return p;
+}
+
+int xengnttab_unmap(xengnttab_handle *h, void *start, uint32_t count)
+{
+    for (struct gnt_mapping **pp = &h->maps; *pp; pp = &(*pp)->next) {
+        struct gnt_mapping *m = *pp;
+        if (m->addr != start || m->count != count)
+            continue;
+        munmap(m->addr, (size_t)m->count * 4096);
+        unmap_handles(h, m->handles, m->count);
+        *pp = m->next;
+        free(m->handles);
+        free(m);
+        return 0;
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int xengnttab_set_max_grants(xengnttab_handle *h, uint32_t nr_grants)
+{
+    (void)h;
+    (void)nr_grants; /* xen-hv bounds mappings per connection (1024) */
+    return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * gnttab_map — a control-domain program maps a guest's grants through
+ * libxengnttab (dom0-tools) and xen-hv's control socket: read/write and
+ * read-only grants map and show the guest's bytes, writes reach the guest,
+ * and the refusals (a read-only grant for writing, a grant made for
+ * another domain, an out-of-range ref, an unknown domain) fail.  Events
+ * (libxenevtchn) pace the guest.  Prints TAP; checks the guest's TAP too.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+
+#include "tap.h"
+
+static int wait_event(xenevtchn_handle *h, int ms)
+{
+    struct pollfd p = {.fd = xenevtchn_fd(h), .events = POLLIN};
+    int port;
+    if (poll(&p, 1, ms) != 1)
+        return -1;
+    port = xenevtchn_pending(h);
+    if (port > 0)
+        xenevtchn_unmask(h, (evtchn_port_t)port);
+    return port;
+}
+
+int main(int argc, char **argv)
+{
+    const char *xenhv = getenv("XENHV");
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char sock[256], img[512], line[512], guest_out[16384] = "";
+    int pipefd[2], status, port = -1, a = -1, b = -1, c = -1, local = -1;
+    xenevtchn_handle *eh = NULL;
+    xengnttab_handle *gh = NULL;
+    uint8_t *rw = NULL, *ro = NULL;
+    pid_t pid;
+    FILE *out;
+
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (!xenhv)
+        xenhv = "../../../xen-hv/xen-hv";
+    snprintf(sock, sizeof(sock), "/tmp/xenhv-gnt-%d.sock", (int)getpid());
+    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    tap_plan(13);
+    if (pipe(pipefd) < 0)
+        return 1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    out = fdopen(pipefd[0], "r");
+    while (fgets(line, sizeof(line), out)) {
+        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+        if (sscanf(line, "READY port=%d rw=%d ro=%d other=%d", &port, &a, &b,
+                   &c) == 4)
+            break;
+    }
+    ok(port > 0 && a > 0 && b > 0 && c > 0, "the guest granted %d %d %d", a, b,
+       c);
+    setenv("XENHV_PRIVCMD", sock, 1);
+    eh = xenevtchn_open(NULL, 0);
+    gh = xengnttab_open(NULL, 0);
+    ok(eh && gh, "libxenevtchn and libxengnttab connect as domain 0");
+    if (!eh || !gh || port <= 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return tap_done();
+    }
+    local = xenevtchn_bind_interdomain(eh, 1, (evtchn_port_t)port);
+    ok(local > 0 && wait_event(eh, 5000) == local, "event channel bound");
+
+    rw = xengnttab_map_grant_ref(gh, 1, (uint32_t)a, PROT_READ | PROT_WRITE);
+    ok(rw != NULL && rw[1] == 7 && rw[100] == (uint8_t)700,
+       "read/write grant maps and shows the guest's bytes");
+    ro = xengnttab_map_grant_ref(gh, 1, (uint32_t)b, PROT_READ);
+    ok(ro != NULL && ro[0] == 255 && ro[10] == 245,
+       "read-only grant maps read-only");
+    ok(xengnttab_map_grant_ref(gh, 1, (uint32_t)b, PROT_READ | PROT_WRITE) ==
+               NULL &&
+           errno == EINVAL,
+       "a read-only grant cannot be mapped for writing");
+    ok(xengnttab_map_grant_ref(gh, 1, (uint32_t)c, PROT_READ) == NULL,
+       "a grant made for domain 5 cannot be mapped by domain 0");
+    ok(xengnttab_map_grant_ref(gh, 1, 100000, PROT_READ) == NULL,
+       "an out-of-range ref cannot be mapped");
+    ok(xengnttab_map_grant_ref(gh, 42, (uint32_t)a, PROT_READ) == NULL,
+       "a grant of an unknown domain cannot be mapped");
+    if (rw) {
+        rw[0] = 0xd0;
+        rw[4095] = 0x0d;
+    }
+    {
+        int n = xenevtchn_notify(eh, (evtchn_port_t)local);
+        int e = n == 0 ? wait_event(eh, 10000) : -2;
+        ok(n == 0 && e == local,
+           "the guest checked the page and answered (notify %d, event %d)", n,
+           e);
+    }
+    ok((!rw || xengnttab_unmap(gh, rw, 1) == 0) &&
+           (!ro || xengnttab_unmap(gh, ro, 1) == 0),
+       "both mappings unmapped");
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    xengnttab_close(gh);
+    xenevtchn_close(eh);
+    while (fgets(line, sizeof(line), out))
+        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    waitpid(pid, &status, 0);
+    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+           "the guest powered off");
+    ok(strstr(guest_out, "\nnot ok") == NULL && strstr(guest_out, "ok 8") &&
+           !strstr(guest_out, "Bail out"),
+       "the guest's own tests passed");
+    if (tap_fail_count)
+        for (char *l = strtok(guest_out, "\n"); l; l = strtok(NULL, "\n"))
+            tap_diag("guest: %s", l);
+    return tap_done();
+}
