@@ -1,27 +1,64 @@
 #!/bin/bash
-# make bench: run each benchmark and print figure, reference and ratio.
+# make bench: run each benchmark and print figure, reference and ratio as
+# `bench <name>: ...` lines.  Exits 0 without measuring when /dev/kvm is
+# not usable, 1 when a benchmark image fails.
 # hypercall: null hypercall (xen_version) round trip through the hypercall
-# page, against a raw user-space port-I/O exit of the same shape measured
-# by the same guest image in the same run; plus exits per hypercall from
-# xen-hv's own counters.
+#   page, against a raw port-I/O exit of the same shape measured by the
+#   same guest image in the same run; plus exits per hypercall from
+#   xen-hv's own counters.
+# evtchn: loopback interdomain event round trip (2 sends, 2 polls) against
+#   two raw exits of the same shape; exits and hypercalls per round trip
+#   from --stats, as the difference between two runs (extra_rtts=0 and
+#   extra_rtts=$EXTRA) over the difference of the round-trip counts.
+# gnttab: GNTTABOP_copy GiB/s in batches of 1, 16, 64 against a guest
+#   memcpy of the same bytes; map+unmap pairs/s against null hypercall
+#   pairs.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 XENHV=${XENHV:-$ROOT/xen-hv/xen-hv}
-img=$ROOT/tests/bench/hypercall/hypercall.elf
-if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
+BENCH=$ROOT/tests/bench
+EXTRA=2000
+if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
     echo "bench: /dev/kvm not usable, nothing measured"
     exit 0
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$XENHV" run "$img" --memory 32 --stats >"$out" 2>&1
-status=$?
-cat "$out"
-if [ $status -ne 0 ]; then
-    echo "bench: hypercall benchmark failed (status $status)"
-    exit 1
-fi
+
+# run NAME [xen-hv args...]: run NAME's image into $out, show it, and
+# stop the whole run if it fails.
+run() {
+    local name=$1 status
+    shift
+    "$XENHV" run "$BENCH/$name/$name.elf" --memory 32 --stats "$@" \
+        >"$out" 2>&1
+    status=$?
+    cat "$out"
+    if [ $status -ne 0 ]; then
+        echo "bench: $name benchmark failed (status $status)"
+        exit 1
+    fi
+}
+
+# field KEY: KEY's value on the first line of $out that has it.
+field() {
+    sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" "$out" | head -n1
+}
+
+# exits and hypercalls counted by xen-hv, as "EXITS HYPERCALLS".
+stats() {
+    sed -n 's/.*exits=\([0-9]*\) hypercalls=\([0-9]*\).*/\1 \2/p' "$out"
+}
+
+# milli A B: A / B with three decimals, integers only.
+milli() {
+    local m=$(($1 * 1000 / $2))
+    printf '%d.%03d' $((m / 1000)) $((m % 1000))
+}
+
+# hypercall
+run hypercall
 line=$(grep -m1 '^hypercall_ns_per_op=' "$out")
-exits=$(sed -n 's/.*exits=\([0-9]*\) hypercalls=\([0-9]*\).*/\1 \2/p' "$out")
+exits=$(stats)
 echo "bench hypercall: ${line}"
 if [ -n "$exits" ]; then
     set -- $exits
@@ -29,5 +66,33 @@ if [ -n "$exits" ]; then
     # hypercalls + the two port-I/O loops + a few boot-time exits.
     echo "bench hypercall: total_exits=$1 total_hypercalls=$2"
 fi
-ratio=$(echo "$line" | sed -n 's/.*ratio=\([0-9.]*\).*/\1/p')
-echo "bench hypercall: ratio=${ratio} (target <= 1.15)"
+echo "bench hypercall: ratio=$(field ratio) (target <= 1.15)"
+
+# evtchn
+run evtchn
+line=$(grep -m1 '^evtchn_rtt_ns=' "$out" | sed 's/ evtchn_rtt_count=.*//')
+matched=$(grep -m1 '^matched_rtt_ns=' "$out" | sed 's/xen-hv:.*//')
+count0=$(field evtchn_rtt_count)
+set -- $(stats)
+exits0=$1 hc0=$2
+echo "bench evtchn: ${line}"
+echo "bench evtchn: ${matched}"
+run evtchn --cmdline "extra_rtts=$EXTRA"
+count1=$(field evtchn_rtt_count)
+set -- $(stats)
+exits1=$1 hc1=$2
+if [ -n "$exits0" ] && [ -n "$exits1" ] && [ -n "$count0" ] &&
+    [ -n "$count1" ] && [ "$count1" -gt "$count0" ]; then
+    echo "bench evtchn: exits_per_rtt=$(milli $((exits1 - exits0)) \
+$((count1 - count0))) hypercalls_per_rtt_measured=$(milli \
+$((hc1 - hc0)) $((count1 - count0))) (rtt counts $count0 and $count1)"
+else
+    echo "bench evtchn: exits per round trip not derived (no --stats)"
+fi
+
+# gnttab
+run gnttab
+grep '^copy_batch=' "$out" | sed 's/^/bench gnttab: /'
+grep -m1 '^map_unmap_pairs_per_s=' "$out" | sed 's/xen-hv:.*//;s/^/bench gnttab: /'
+r64=$(grep -m1 '^copy_batch=64 ' "$out" | sed -n 's/.*ratio=\([0-9.]*\).*/\1/p')
+echo "bench gnttab: batch 64 ratio=${r64} (target >= 0.8)"
