@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -525,7 +526,9 @@ struct control *control_start(const char *path, struct event_base *base,
     unlink(path);
     if (c->listen_fd < 0 ||
         bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(c->listen_fd, 16) < 0) {
+        listen(c->listen_fd, 16) < 0 ||
+        /* Anyone may connect: SO_PEERCRED, not the file mode, decides. */
+        chmod(path, 0666) < 0) {
         snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
         goto fail;
     }

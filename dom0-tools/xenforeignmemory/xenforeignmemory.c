@@ -1,0 +1,181 @@
+/*
+ * xenforeignmemory.c — libxenforeignmemory over xen-hv's control socket:
+ * the functions of Debian's <xenforeignmemory.h> that map another domain's
+ * guest frames, privileged callers only (domain 0), with Xen's per-page
+ * error semantics (tools/libs/foreignmemory): xen-hv hands over the
+ * domain's guest memory (its memfd and where each guest-physical range
+ * lives in it) once per domain; each gfn is then mapped from that fd.
+ * Errors: NULL / -1 with errno (EPERM unprivileged, ESRCH no such domain,
+ * EINVAL a gfn outside the domain's memory).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xenforeignmemory.h>
+
+#include "privcmd_client.h"
+
+struct dom_mem {
+    uint32_t domid;
+    int fd;
+    struct xenhv_foreign_rep layout;
+    struct dom_mem *next;
+};
+
+struct xenforeignmemory_handle {
+    struct privcmd_conn conn;
+    struct dom_mem *doms;
+};
+
+xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *lg,
+                                               unsigned open_flags)
+{
+    xenforeignmemory_handle *h = calloc(1, sizeof(*h));
+    struct xenhv_hello_rep rep;
+    int ev_fd = -1, rc;
+
+    (void)lg;
+    (void)open_flags;
+    if (!h) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rc = privcmd_connect(&h->conn);
+    if (rc == 0)
+        rc = privcmd_call(&h->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
+                          NULL, &ev_fd);
+    if (ev_fd >= 0)
+        close(ev_fd);
+    if (rc) {
+        if (h->conn.fd >= 0)
+            privcmd_disconnect(&h->conn);
+        free(h);
+        errno = rc < 0 && rc > -4096 ? -rc : EIO;
+        return NULL;
+    }
+    return h;
+}
+
+int xenforeignmemory_close(xenforeignmemory_handle *h)
+{
+    if (!h)
+        return 0;
+    while (h->doms) {
+        struct dom_mem *m = h->doms;
+        h->doms = m->next;
+        close(m->fd);
+        free(m);
+    }
+    privcmd_disconnect(&h->conn);
+    free(h);
+    return 0;
+}
+
+/* The memory of domid, fetched once. */
+static struct dom_mem *dom_mem(xenforeignmemory_handle *h, uint32_t domid)
+{
+    struct dom_mem *m;
+    int fd = -1, rc;
+
+    for (m = h->doms; m; m = m->next)
+        if (m->domid == domid)
+            return m;
+    m = calloc(1, sizeof(*m));
+    if (!m) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rc = privcmd_call(&h->conn, XENHV_OP_FOREIGN_MEMORY, &domid, sizeof(domid),
+                      &m->layout, sizeof(m->layout), NULL, &fd);
+    if (rc || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        free(m);
+        errno = rc ? privcmd_errno(rc) : EPROTO;
+        return NULL;
+    }
+    m->domid = domid;
+    m->fd = fd;
+    m->next = h->doms;
+    h->doms = m;
+    return m;
+}
+
+/* fd offset of guest frame gfn, or -1. */
+static int64_t gfn_offset(const struct dom_mem *m, uint64_t gfn)
+{
+    uint64_t gpa = gfn << 12;
+
+    if (gfn > (UINT64_MAX >> 12))
+        return -1;
+    for (uint32_t i = 0; i < m->layout.nr_regions && i < 4; i++) {
+        const struct xenhv_mem_region *r = &m->layout.region[i];
+        if (gpa >= r->gpa && gpa - r->gpa < r->size)
+            return (int64_t)(r->offset + (gpa - r->gpa));
+    }
+    return -1;
+}
+
+void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom,
+                            void *addr, int prot, int flags, size_t pages,
+                            const xen_pfn_t arr[], int err[])
+{
+    struct dom_mem *m;
+    uint8_t *area;
+    int first_err = 0;
+
+    if (pages == 0 || (prot & ~(PROT_READ | PROT_WRITE))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    m = dom_mem(h, dom);
+    if (!m)
+        return NULL;
+    area = mmap(addr, pages * 4096, PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
+    if (area == MAP_FAILED)
+        return NULL;
+    for (size_t i = 0; i < pages; i++) {
+        int64_t off = gfn_offset(m, arr[i]);
+        int e = 0;
+        if (off < 0)
+            e = EINVAL;
+        else if (mmap(area + i * 4096, 4096, prot, MAP_SHARED | MAP_FIXED,
+                      m->fd, (off_t)off) == MAP_FAILED)
+            e = errno;
+        if (err)
+            err[i] = e;
+        if (e && !first_err)
+            first_err = e;
+    }
+    if (first_err && !err) {
+        munmap(area, pages * 4096);
+        errno = first_err;
+        return NULL;
+    }
+    return area;
+}
+
+void *xenforeignmemory_map(xenforeignmemory_handle *h, uint32_t dom, int prot,
+                           size_t pages, const xen_pfn_t arr[], int err[])
+{
+    return xenforeignmemory_map2(h, dom, NULL, prot, 0, pages, arr, err);
+}
+
+int xenforeignmemory_unmap(xenforeignmemory_handle *h, void *addr, size_t pages)
+{
+    (void)h;
+    return munmap(addr, pages * 4096);
+}
+
+int xenforeignmemory_restrict(xenforeignmemory_handle *h, domid_t domid)
+{
+    (void)h;
+    (void)domid;
+    errno = EOPNOTSUPP;
+    return -1;
+}
