@@ -234,10 +234,13 @@ int vcpu_request(struct vcpu *current, struct vcpu *target,
 
 void domain_shutdown(struct domain *d, int reason)
 {
+    bool first = false;
+
     pthread_mutex_lock(&d->lock);
     if (d->shutdown_code < 0)
         d->shutdown_code = reason;
     if (!d->is_shutting_down) {
+        first = true;
         d->is_shutting_down = true;
         d->shutdown_reason = d->shutdown_code;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
@@ -247,6 +250,9 @@ void domain_shutdown(struct domain *d, int reason)
     pthread_mutex_unlock(&d->lock);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_kick(d->vcpus[i]);
+    /* Tell the control domain, as Xen's domain_shutdown() does. */
+    if (first && d->evtchn)
+        evtchn_send_global_virq(d->evtchn, 0, VIRQ_DOM_EXC);
     event_base_loopbreak(d->evbase);
 }
 

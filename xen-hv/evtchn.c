@@ -783,6 +783,26 @@ out:
     return rc;
 }
 
+int evtchn_send_global_virq(struct evtchn_domain *from, domid_t domid,
+                            uint32_t virq)
+{
+    struct evtchn_world *w = from->world;
+    struct evtchn_domain *d;
+    evtchn_port_t port;
+    int rc = -XEN_ENOENT;
+
+    if (virq >= NR_VIRQS || !virq_is_global(virq))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&w->lock);
+    d = domain_find_locked(w, domid);
+    if (d && (port = d->virq_to_port[0][virq]) != 0) {
+        port_set_pending(d, d->ports[port].notify_vcpu, port);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
 unsigned int evtchn_ports_in_use(struct evtchn_domain *d)
 {
     unsigned int n;

@@ -164,6 +164,15 @@ int evtchn_unmask(struct evtchn_domain *d, evtchn_port_t port);
 int evtchn_reset(struct evtchn_domain *d);
 int evtchn_send_virq(struct evtchn_domain *d, uint32_t virq, uint32_t vcpu);
 
+/*
+ * evtchn_send_global_virq — raise global virq (e.g. VIRQ_DOM_EXC) in
+ * domain domid of from's world, as Xen's send_global_virq() does for the
+ * domain that handles it.  Returns 0, -XEN_ENOENT (no such domain, or the
+ * virq is not bound there) or -XEN_EINVAL (not a global virq).
+ */
+int evtchn_send_global_virq(struct evtchn_domain *from, domid_t domid,
+                            uint32_t virq);
+
 /* Ports in use, reserved port 0 not counted (Xen's active_evtchns). */
 unsigned int evtchn_ports_in_use(struct evtchn_domain *d);
 

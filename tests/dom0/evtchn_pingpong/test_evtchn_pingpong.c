@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdint.h>
+#include <xen/xen.h>
 #include <xenevtchn.h>
 
 #include "tap.h"
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : ".";
     char sock[256], img[512], line[512], guest_out[16384] = "";
     int pipefd[2], status, port = -1, local, rounds = 0, fails = 0;
+    int domexc = -1;
     xenevtchn_handle *h;
     uint64_t t0, t1;
     pid_t pid;
@@ -55,7 +58,7 @@ int main(int argc, char **argv)
         xenhv = "../../../xen-hv/xen-hv";
     snprintf(sock, sizeof(sock), "/tmp/xenhv-test-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
-    tap_plan(11);
+    tap_plan(12);
     if (pipe(pipefd) < 0)
         return 1;
     pid = fork();
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
     ok(xenevtchn_bind_interdomain(h, 77, (evtchn_port_t)port) < 0 &&
            errno == ESRCH,
        "binding to a domain that does not exist fails with ESRCH");
+    domexc = xenevtchn_bind_virq(h, VIRQ_DOM_EXC);
     local = xenevtchn_bind_interdomain(h, 1, (evtchn_port_t)port);
     ok(local > 0, "bind_interdomain to the guest's port gives port %d", local);
     /* Xen makes a freshly bound port pending once. */
@@ -111,6 +115,9 @@ int main(int argc, char **argv)
     is_int(rounds, ROUNDS, "event round trips with the guest");
     tap_diag("round trip %.1f us (dom0 <-> guest, kvm exits included)",
              rounds ? (double)(t1 - t0) / rounds / 1000.0 : 0.0);
+    /* The guest powers off after its last answer: VIRQ_DOM_EXC says so. */
+    ok(domexc > 0 && wait_event(h, 10000) == domexc,
+       "VIRQ_DOM_EXC (port %d) fired when the guest shut down", domexc);
     xenevtchn_close(h);
 
     while (fgets(line, sizeof(line), out))
