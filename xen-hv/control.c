@@ -1,13 +1,20 @@
 /*
  * control.c — the control interface server (control.h).
  *
- * Domain 0's event channels: one struct evtchn_domain with a private
- * shared_info page; each port belongs to the connection that bound it.
- * When the core raises domain 0's upcall, dom0_scan() does what Linux's
- * evtchn driver does: for every pending, unmasked port, mask it, clear it
- * and send its number to the owner's event socket.  The owner unmasks it
- * when it has handled it.  Lock order: event channel lock, then c->lock;
- * nothing holding c->lock calls into evtchn.c.
+ * Every connection acts as a domain (struct vdom): uid 0 as domain 0,
+ * shared by all uid-0 connections; any other uid as a process domain of
+ * its own, one per process (SO_PEERCRED pid), shared by that process's
+ * connections (its libxenevtchn and libxengnttab handles are one domain,
+ * as on Xen), and destroyed with its last connection: its ports close
+ * (peers see them unbound) and its grant mappings are released.
+ *
+ * A vdom's event channels have a private shared_info page.  Each port
+ * belongs to the connection that bound it.  When the core raises the
+ * vdom's upcall, vdom_scan() does what Linux's evtchn driver does: for
+ * every pending, unmasked port, mask it, clear it and send its number to
+ * the owner's event socket; the owner unmasks it when done.
+ * Lock order: event channel lock, then c->lock; nothing holding c->lock
+ * calls into evtchn.c or gnttab.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,41 +35,57 @@
 #include "gnttab.h"
 #include "xenhv_privcmd.h"
 
-#define DOM0_MAX_PORTS 1024
-
+#define VDOM_MAX_PORTS      1024
 #define CONN_MAX_GRANT_MAPS 1024
+#define PDOM_FIRST_DOMID    100
+#define BITS                64
+
+struct conn;
+
+struct vdom {
+    struct control *c;
+    domid_t domid;
+    pid_t pid; /* process domains: the process; 0 for domain 0 */
+    int refs;  /* connections acting as it [c->lock] */
+    struct evtchn_domain *evd;
+    struct gnttab *gt;
+    struct shared_info *shared;         /* private page */
+    struct conn *owner[VDOM_MAX_PORTS]; /* [c->lock] */
+    struct vdom *next;                  /* [c->lock] */
+};
 
 struct conn {
     struct control *c;
+    struct vdom *vd;                    /* NULL before HELLO */
     uint32_t maps[CONN_MAX_GRANT_MAPS]; /* grant handles it holds */
     unsigned int nr_maps;
     int fd;
     int ev_fd; /* our end of the event socket, -1 before HELLO */
     bool privileged;
+    pid_t pid;
     struct event *ev;
     struct conn *next;
 };
 
 struct control {
-    pthread_mutex_t lock; /* owner[], conns */
+    pthread_mutex_t lock; /* vdoms, their owner[] and refs, conns */
     struct event_base *base;
     struct domain *d;
     int listen_fd;
     struct event *listen_ev;
     char path[108];
-    struct evtchn_domain *dom0;
-    struct gnttab *dom0_gt;          /* domain 0's grant table: its mappings */
-    struct shared_info *dom0_shared; /* private page */
-    struct conn *owner[DOM0_MAX_PORTS];
+    struct evtchn_world *world;
+    struct vdom *dom0;
+    struct vdom *pdoms;
+    domid_t next_pdom;
     struct conn *conns;
 };
 
-#define BITS 64
-
-/* Deliver domain 0's pending, unmasked ports to their owners. */
-static void dom0_scan(struct control *c)
+/* Deliver v's pending, unmasked ports to their owners' event sockets. */
+static void vdom_scan(struct vdom *v)
 {
-    struct shared_info *s = c->dom0_shared;
+    struct control *c = v->c;
+    struct shared_info *s = v->shared;
     struct vcpu_info *vi = &s->vcpu_info[0];
 
     __atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
@@ -72,7 +95,7 @@ static void dom0_scan(struct control *c)
      * not known yet stays pending and is picked up by the next scan (the
      * one after its bind, at the latest).
      */
-    for (unsigned int w = 0; w < DOM0_MAX_PORTS / BITS; w++) {
+    for (unsigned int w = 0; w < VDOM_MAX_PORTS / BITS; w++) {
         xen_ulong_t bits =
             __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_ACQUIRE) &
             ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
@@ -83,7 +106,7 @@ static void dom0_scan(struct control *c)
 
             bits &= bits - 1;
             pthread_mutex_lock(&c->lock);
-            o = c->owner[port];
+            o = v->owner[port];
             if (o && o->ev_fd >= 0) {
                 __atomic_fetch_or(&s->evtchn_mask[w], 1UL << b,
                                   __ATOMIC_SEQ_CST);
@@ -98,29 +121,110 @@ static void dom0_scan(struct control *c)
     }
 }
 
-static struct shared_info *dom0_shared_info(void *host)
+static struct shared_info *vdom_shared_info(void *host)
 {
-    return ((struct control *)host)->dom0_shared;
+    return ((struct vdom *)host)->shared;
 }
 
-static struct vcpu_info *dom0_vcpu_info(void *host, unsigned int vcpu)
+static struct vcpu_info *vdom_vcpu_info(void *host, unsigned int vcpu)
 {
-    return vcpu == 0 ? &((struct control *)host)->dom0_shared->vcpu_info[0]
-                     : NULL;
+    return vcpu == 0 ? &((struct vdom *)host)->shared->vcpu_info[0] : NULL;
 }
 
-static void dom0_upcall(void *host, unsigned int vcpu)
+static void vdom_upcall(void *host, unsigned int vcpu)
 {
-    dom0_scan(host);
+    vdom_scan(host);
 }
 
-static const struct evtchn_host_ops dom0_host_ops = {
-    .shared_info = dom0_shared_info,
-    .vcpu_info = dom0_vcpu_info,
-    .upcall = dom0_upcall,
+static const struct evtchn_host_ops vdom_host_ops = {
+    .shared_info = vdom_shared_info,
+    .vcpu_info = vdom_vcpu_info,
+    .upcall = vdom_upcall,
 };
 
-/* Send one reply packet, with an optional file descriptor. */
+static void vdom_free(struct vdom *v)
+{
+    if (!v)
+        return;
+    if (v->evd)
+        evtchn_domain_destroy(v->evd);
+    if (v->gt) {
+        gnttab_release_mappings(v->gt);
+        gnttab_domain_destroy(v->gt);
+    }
+    if (v->shared)
+        munmap(v->shared, 4096);
+    free(v);
+}
+
+/* A domain with event channels and a grant table; NULL on failure. */
+static struct vdom *vdom_new(struct control *c, domid_t domid, pid_t pid)
+{
+    struct vdom *v = calloc(1, sizeof(*v));
+
+    if (!v)
+        return NULL;
+    v->c = c;
+    v->domid = domid;
+    v->pid = pid;
+    v->shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (v->shared == MAP_FAILED) {
+        v->shared = NULL;
+        goto fail;
+    }
+    v->evd = evtchn_domain_create(c->world, domid, 1, VDOM_MAX_PORTS,
+                                  &evtchn_port_ops_2l, &vdom_host_ops, v);
+    if (!v->evd || gnttab_domain_create(domid, -1, -1, &v->gt))
+        goto fail;
+    return v;
+fail:
+    vdom_free(v);
+    return NULL;
+}
+
+/*
+ * The domain connection k acts as: domain 0 for uid 0, else the process
+ * domain of k's process (made on its first connection).  Returns 0 or a
+ * negative Xen errno.
+ */
+static int32_t conn_attach(struct conn *k)
+{
+    struct control *c = k->c;
+    struct vdom *v = NULL;
+    domid_t id;
+
+    if (k->privileged) {
+        pthread_mutex_lock(&c->lock);
+        c->dom0->refs++;
+        k->vd = c->dom0;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    pthread_mutex_lock(&c->lock);
+    for (v = c->pdoms; v; v = v->next)
+        if (v->pid == k->pid) {
+            v->refs++;
+            k->vd = v;
+            pthread_mutex_unlock(&c->lock);
+            return 0;
+        }
+    id = c->next_pdom++;
+    pthread_mutex_unlock(&c->lock);
+    if (id >= DOMID_FIRST_RESERVED)
+        return -XEN_ENOSPC;
+    v = vdom_new(c, id, k->pid);
+    if (!v)
+        return -XEN_ENOMEM;
+    pthread_mutex_lock(&c->lock);
+    v->refs = 1;
+    v->next = c->pdoms;
+    c->pdoms = v;
+    k->vd = v;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
 static void reply(struct conn *k, const struct xenhv_msg *req, int32_t rc,
                   const void *payload, uint32_t len, int fd)
 {
@@ -163,7 +267,7 @@ static bool owns(struct conn *k, uint32_t port)
 {
     bool r;
     pthread_mutex_lock(&k->c->lock);
-    r = port < DOM0_MAX_PORTS && k->c->owner[port] == k;
+    r = port < VDOM_MAX_PORTS && k->vd->owner[port] == k;
     pthread_mutex_unlock(&k->c->lock);
     return r;
 }
@@ -171,8 +275,8 @@ static bool owns(struct conn *k, uint32_t port)
 static void own(struct conn *k, uint32_t port, struct conn *who)
 {
     pthread_mutex_lock(&k->c->lock);
-    if (port < DOM0_MAX_PORTS)
-        k->c->owner[port] = who;
+    if (port < VDOM_MAX_PORTS)
+        k->vd->owner[port] = who;
     pthread_mutex_unlock(&k->c->lock);
 }
 
@@ -180,29 +284,28 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
                          const struct xenhv_evtchn_req *r,
                          struct xenhv_evtchn_rep *out)
 {
-    struct control *c = k->c;
+    struct evtchn_domain *e = k->vd->evd;
     evtchn_port_t port = 0;
     int rc;
 
     switch (op) {
     case XENHV_OP_EVTCHN_BIND_UNBOUND:
-        rc = evtchn_alloc_unbound(c->dom0, (domid_t)r->domid, &port);
+        rc = evtchn_alloc_unbound(e, (domid_t)r->domid, &port);
         break;
     case XENHV_OP_EVTCHN_BIND_INTERDOMAIN:
-        rc =
-            evtchn_bind_interdomain(c->dom0, (domid_t)r->domid, r->port, &port);
+        rc = evtchn_bind_interdomain(e, (domid_t)r->domid, r->port, &port);
         break;
     case XENHV_OP_EVTCHN_BIND_VIRQ:
-        rc = evtchn_bind_virq(c->dom0, r->virq, 0, &port);
+        rc = evtchn_bind_virq(e, r->virq, 0, &port);
         break;
     case XENHV_OP_EVTCHN_NOTIFY:
-        return owns(k, r->port) ? evtchn_send(c->dom0, r->port) : -XEN_EINVAL;
+        return owns(k, r->port) ? evtchn_send(e, r->port) : -XEN_EINVAL;
     case XENHV_OP_EVTCHN_UNMASK:
-        return owns(k, r->port) ? evtchn_unmask(c->dom0, r->port) : -XEN_EINVAL;
+        return owns(k, r->port) ? evtchn_unmask(e, r->port) : -XEN_EINVAL;
     case XENHV_OP_EVTCHN_UNBIND:
         if (!owns(k, r->port))
             return -XEN_EINVAL;
-        rc = evtchn_close(c->dom0, r->port);
+        rc = evtchn_close(e, r->port);
         if (rc == 0)
             own(k, r->port, NULL);
         return rc;
@@ -211,14 +314,14 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
     }
     if (rc)
         return rc;
-    if (port >= DOM0_MAX_PORTS) {
-        evtchn_close(c->dom0, port);
+    if (port >= VDOM_MAX_PORTS) {
+        evtchn_close(e, port);
         return -XEN_ENOSPC;
     }
     own(k, port, k);
     out->port = port;
     /* An event that arrived before the owner was known: deliver it now. */
-    dom0_scan(c);
+    vdom_scan(k->vd);
     return 0;
 }
 
@@ -231,12 +334,14 @@ static void *guest_frame(void *ctx, uint64_t gfn, bool write)
     return gmem_ptr(&d->gmem, gfn << 12, 4096);
 }
 
-/* GNTTABOP_map_grant_ref by domain 0 of a grant of d. */
+/*
+ * GNTTABOP_map_grant_ref by k's domain of a grant of the guest; the
+ * mapping is k's (released when k closes).
+ */
 static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
                           const struct xenhv_gnttab_map_req *r)
 {
-    struct control *c = k->c;
-    struct domain *d = c->d;
+    struct domain *d = k->c->d;
     const struct gnttab_mem_ops mem = {guest_frame, d};
     struct xenhv_gnttab_map_rep rep = {.status = GNTST_bad_domain};
     uint32_t flags = GNTMAP_host_map | (r->readonly ? GNTMAP_readonly : 0);
@@ -247,12 +352,12 @@ static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
         rep.status = GNTST_no_space;
     } else if (r->domid == d->domid) {
         rep.status =
-            gnttab_map(c->dom0_gt, d->gnttab, &mem, r->ref, flags, &h, &frame);
+            gnttab_map(k->vd->gt, d->gnttab, &mem, r->ref, flags, &h, &frame);
         if (rep.status == GNTST_okay &&
             ((uint8_t *)frame < d->mem ||
              (uint8_t *)frame >= d->mem + d->ram_bytes)) {
             /* Only RAM frames are offered; others stay unmapped. */
-            gnttab_unmap(c->dom0_gt, h);
+            gnttab_unmap(k->vd->gt, h);
             rep.status = GNTST_bad_page;
         }
         if (rep.status == GNTST_okay) {
@@ -273,7 +378,7 @@ static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
     for (unsigned int i = 0; i < k->nr_maps; i++) {
         if (k->maps[i] != r->handle)
             continue;
-        rep.status = gnttab_unmap(k->c->dom0_gt, r->handle);
+        rep.status = gnttab_unmap(k->vd->gt, r->handle);
         k->maps[i] = k->maps[--k->nr_maps];
         break;
     }
@@ -292,19 +397,26 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     }
     switch (m->op) {
     case XENHV_OP_HELLO: {
-        struct xenhv_hello_rep rep = {.domid = 0, .privileged = 1};
+        struct xenhv_hello_rep rep;
+        int32_t rc;
         int sv[2];
-        if (!k->privileged) {
-            /* Process domains for other users arrive with issue #3's
-             * process-domain work; until then only dom0 connects. */
-            reply(k, m, -XEN_EPERM, NULL, 0, -1);
-            return;
-        }
-        if (k->ev_fd >= 0 ||
-            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        if (k->ev_fd >= 0) {
             reply(k, m, -XEN_EINVAL, NULL, 0, -1);
             return;
         }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+            reply(k, m, -XEN_ENOMEM, NULL, 0, -1);
+            return;
+        }
+        rc = conn_attach(k);
+        if (rc) {
+            close(sv[0]);
+            close(sv[1]);
+            reply(k, m, rc, NULL, 0, -1);
+            return;
+        }
+        rep.domid = k->vd->domid;
+        rep.privileged = k->privileged;
         k->ev_fd = sv[0];
         reply(k, m, 0, &rep, sizeof(rep), sv[1]);
         close(sv[1]);
@@ -348,6 +460,16 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
         do_gnttab_unmap(k, m, &r);
         return;
     }
+    case XENHV_OP_DOMAIN_LIST:
+    case XENHV_OP_FOREIGN_MEMORY:
+    case XENHV_OP_CONSOLE_READ:
+        if (!k->privileged) {
+            reply(k, m, -XEN_EPERM, NULL, 0, -1);
+            return;
+        }
+        break;
+    }
+    switch (m->op) {
     case XENHV_OP_DOMAIN_LIST: {
         struct xenhv_domain_info info;
         memset(&info, 0, sizeof(info));
@@ -401,26 +523,41 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
 static void conn_free(struct conn *k)
 {
     struct control *c = k->c;
-    evtchn_port_t mine[DOM0_MAX_PORTS];
+    struct vdom *v = k->vd, *dead = NULL;
+    evtchn_port_t mine[VDOM_MAX_PORTS];
     unsigned int n = 0;
 
     pthread_mutex_lock(&c->lock);
-    for (unsigned int p = 0; p < DOM0_MAX_PORTS; p++)
-        if (c->owner[p] == k) {
-            c->owner[p] = NULL;
-            mine[n++] = p;
+    if (v) {
+        for (unsigned int p = 0; p < VDOM_MAX_PORTS; p++)
+            if (v->owner[p] == k) {
+                v->owner[p] = NULL;
+                mine[n++] = p;
+            }
+        if (--v->refs == 0 && v != c->dom0) {
+            for (struct vdom **pp = &c->pdoms; *pp; pp = &(*pp)->next)
+                if (*pp == v) {
+                    *pp = v->next;
+                    break;
+                }
+            dead = v;
         }
+    }
     for (struct conn **pp = &c->conns; *pp; pp = &(*pp)->next)
         if (*pp == k) {
             *pp = k->next;
             break;
         }
     pthread_mutex_unlock(&c->lock);
-    for (unsigned int i = 0; i < n; i++)
-        evtchn_close(c->dom0, mine[i]);
-    /* A process that goes away releases its grant mappings, as gntdev. */
-    for (unsigned int i = 0; i < k->nr_maps; i++)
-        gnttab_unmap(c->dom0_gt, k->maps[i]);
+    if (v) {
+        for (unsigned int i = 0; i < n; i++)
+            evtchn_close(v->evd, mine[i]);
+        /* A process that goes away releases its grant maps, as gntdev. */
+        for (unsigned int i = 0; i < k->nr_maps; i++)
+            gnttab_unmap(v->gt, k->maps[i]);
+    }
+    /* A process domain dies with its last connection: peers see unbound. */
+    vdom_free(dead);
     event_free(k->ev);
     close(k->fd);
     if (k->ev_fd >= 0)
@@ -472,6 +609,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
     k->fd = s;
     k->ev_fd = -1;
     k->privileged = cred.uid == 0;
+    k->pid = cred.pid;
     k->ev = event_new(c->base, s, EV_READ | EV_PERSIST, conn_read, k);
     if (!k->ev) {
         close(s);
@@ -484,7 +622,6 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&c->lock);
     event_add(k->ev, NULL);
 }
-
 struct control *control_start(const char *path, struct event_base *base,
                               struct evtchn_world *world, struct domain *d,
                               char *err, size_t errlen)
@@ -497,6 +634,8 @@ struct control *control_start(const char *path, struct event_base *base,
     pthread_mutex_init(&c->lock, NULL);
     c->base = base;
     c->d = d;
+    c->world = world;
+    c->next_pdom = PDOM_FIRST_DOMID;
     c->listen_fd = -1;
     if (strlen(path) >= sizeof(sa.sun_path)) {
         snprintf(err, errlen, "control socket path too long");
@@ -504,21 +643,9 @@ struct control *control_start(const char *path, struct event_base *base,
     }
     snprintf(c->path, sizeof(c->path), "%s", path);
     strcpy(sa.sun_path, path);
-    c->dom0_shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (c->dom0_shared == MAP_FAILED) {
-        c->dom0_shared = NULL;
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    c->dom0 = evtchn_domain_create(world, 0, 1, DOM0_MAX_PORTS,
-                                   &evtchn_port_ops_2l, &dom0_host_ops, c);
+    c->dom0 = vdom_new(c, 0, 0);
     if (!c->dom0) {
-        snprintf(err, errlen, "domain 0 event channels");
-        goto fail;
-    }
-    if (gnttab_domain_create(0, -1, -1, &c->dom0_gt)) {
-        snprintf(err, errlen, "domain 0 grant table");
+        snprintf(err, errlen, "domain 0 event channels and grant table");
         goto fail;
     }
     c->listen_fd =
@@ -556,14 +683,7 @@ void control_stop(struct control *c)
         close(c->listen_fd);
         unlink(c->path);
     }
-    if (c->dom0)
-        evtchn_domain_destroy(c->dom0);
-    if (c->dom0_gt) {
-        gnttab_release_mappings(c->dom0_gt);
-        gnttab_domain_destroy(c->dom0_gt);
-    }
-    if (c->dom0_shared)
-        munmap(c->dom0_shared, 4096);
+    vdom_free(c->dom0);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

@@ -6,7 +6,10 @@
  *
  * Transport: a SOCK_SEQPACKET Unix socket, XENHV_PRIVCMD_PATH (or the
  * XENHV_PRIVCMD environment variable).  xen-hv reads the peer's
- * credentials (SO_PEERCRED): uid 0 is the control domain, domain 0.
+ * credentials (SO_PEERCRED): uid 0 is the control domain, domain 0; any
+ * other uid becomes a process domain of its own (domids from 100 up, in
+ * order of connection), with its own event channels and grant table, and
+ * no privileged op (DOMAIN_LIST, FOREIGN_MEMORY, CONSOLE_READ: EPERM).
  * Every request is one packet: struct xenhv_msg followed by the op's
  * request struct; every reply is one packet: struct xenhv_msg (rc = 0 or a
  * negative Xen errno) followed by the op's reply struct, with file

@@ -50,6 +50,8 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *lg,
                           NULL, &ev_fd);
     if (ev_fd >= 0)
         close(ev_fd);
+    if (rc == 0 && !rep.privileged)
+        rc = -EPERM; /* foreign memory is the control domain's alone */
     if (rc) {
         if (h->conn.fd >= 0)
             privcmd_disconnect(&h->conn);
