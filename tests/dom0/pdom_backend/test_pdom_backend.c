@@ -1,0 +1,134 @@
+/*
+ * pdom_backend — an unprivileged process (uid 65534) acts as a driver
+ * domain: it becomes process domain 100 through the control socket, maps
+ * the guest's grant made for it (libxengnttab) and exchanges an event
+ * (libxenevtchn) — and reaches nothing else: a grant made for domain 0
+ * and foreign memory are refused.  When it exits, its domain dies: the
+ * guest sees its channel unbound and can revoke the grant.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xengnttab.h>
+
+#include "tap.h"
+
+/* The next port that fires (unmasked again), or -1 after 10 s. */
+static int wait_port(xenevtchn_handle *e)
+{
+    struct pollfd pf = {.fd = xenevtchn_fd(e), .events = POLLIN};
+    int port;
+
+    if (poll(&pf, 1, 10000) != 1)
+        return -1;
+    port = xenevtchn_pending(e);
+    if (port > 0)
+        xenevtchn_unmask(e, (evtchn_port_t)port);
+    return port;
+}
+
+/* The backend, as nobody.  Exit status: 0, or the number of the check. */
+static int backend(int port, int rw, int dom0_ref)
+{
+    xenevtchn_handle *e;
+    xengnttab_handle *g;
+    uint8_t *p;
+    int local;
+
+    if (setgid(65534) || setuid(65534))
+        return 1;
+    /* Our first connection makes our domain: id 100, the guest's peer. */
+    e = xenevtchn_open(NULL, 0);
+    g = xengnttab_open(NULL, 0);
+    if (!e || !g)
+        return 3;
+    if (xenforeignmemory_open(NULL, 0) != NULL || errno != EPERM)
+        return 2;
+    p = xengnttab_map_grant_ref(g, 1, (uint32_t)rw, PROT_READ | PROT_WRITE);
+    if (!p || p[5] != 5)
+        return 4;
+    if (xengnttab_map_grant_ref(g, 1, (uint32_t)dom0_ref, PROT_READ))
+        return 5; /* made for domain 0, not for us */
+    local = xenevtchn_bind_interdomain(e, 1, (evtchn_port_t)port);
+    if (local <= 0)
+        return 6;
+    /* Xen makes a freshly bound port pending once: take that one. */
+    if (wait_port(e) != local)
+        return 10;
+    p[7] = 0xb7;
+    if (xenevtchn_notify(e, (evtchn_port_t)local))
+        return 7;
+    /* Wait for the guest's answer (it checked the page), then exit with
+     * the mapping still in place: xen-hv must clean up. */
+    if (wait_port(e) != local)
+        return 9;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *xenhv = getenv("XENHV");
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char sock[256], img[512], line[512], guest_out[16384] = "";
+    int pipefd[2], status, port = -1, rw = -1, d0 = -1;
+    pid_t pid, be;
+    FILE *out;
+
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (geteuid() != 0)
+        tap_skip_all("needs root to start the backend as uid 65534");
+    if (!xenhv)
+        xenhv = "../../../xen-hv/xen-hv";
+    snprintf(sock, sizeof(sock), "/tmp/xenhv-pdom-%d.sock", (int)getpid());
+    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    tap_plan(4);
+    if (pipe(pipefd) < 0)
+        return 1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    out = fdopen(pipefd[0], "r");
+    while (fgets(line, sizeof(line), out)) {
+        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+        if (sscanf(line, "READY port=%d rw=%d dom0=%d", &port, &rw, &d0) == 3)
+            break;
+    }
+    ok(port > 0 && rw > 0 && d0 > 0, "the guest granted ref %d", rw);
+    setenv("XENHV_PRIVCMD", sock, 1);
+    be = fork();
+    if (be == 0)
+        _exit(backend(port, rw, d0));
+    waitpid(be, &status, 0);
+    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+           "the unprivileged backend's checks (0 = all passed)");
+    while (fgets(line, sizeof(line), out))
+        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    waitpid(pid, &status, 0);
+    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+           "the guest powered off");
+    ok(strstr(guest_out, "\nnot ok") == NULL && strstr(guest_out, "ok 7") &&
+           !strstr(guest_out, "Bail out"),
+       "the guest's own tests passed");
+    if (tap_fail_count)
+        for (char *l = strtok(guest_out, "\n"); l; l = strtok(NULL, "\n"))
+            tap_diag("guest: %s", l);
+    return tap_done();
+}
