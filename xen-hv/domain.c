@@ -278,6 +278,11 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     domain_shutdown(d, SHUTDOWN_crash);
 }
 
+void domain_kill(struct domain *d, const char *why)
+{
+    domain_crash(d, "%s", why);
+}
+
 static int setup_memory(struct domain *d, uint64_t ram, char *err,
                         size_t errlen)
 {

@@ -71,6 +71,13 @@ int domain_unpause(struct domain *d);
  */
 int domain_wait(struct domain *d);
 
+/*
+ * domain_kill — stop the domain now, from outside (`xl destroy`): its log
+ * and stderr say why; domain_wait() then returns SHUTDOWN_crash.  Safe
+ * from any thread.
+ */
+void domain_kill(struct domain *d, const char *why);
+
 /* domain_destroy — free everything domain_create made (threads stopped). */
 void domain_destroy(struct domain *d);
 

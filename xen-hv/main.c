@@ -9,7 +9,7 @@
  * port) to stdout and exits with the guest's shutdown reason:
  *   0 = SHUTDOWN_poweroff, 64 + reason for every other reason (reboot 65,
  *   suspend 66, crash 67, watchdog 68, soft_reset 69), 1 = xen-hv error,
- *   2 = usage error.
+ *   2 = usage error, 3 = destroyed by SIGINT/SIGTERM.
  * Until the toolstack exists this launcher is how a domain is started.
  */
 #include <stdint.h>
@@ -33,6 +33,7 @@
 
 #define EXIT_XENHV_ERROR 1
 #define EXIT_USAGE       2
+#define EXIT_DESTROYED   3 /* SIGINT/SIGTERM destroyed the domain */
 #define EXIT_REASON_BASE 64
 #define MAX_IMAGE_BYTES  (512ULL << 20)
 
@@ -53,7 +54,7 @@ static void usage(FILE *f)
             "  --control PATH    serve the control socket (privcmd) at PATH\n"
             "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
             "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
-            "soft_reset), 1 error, 2 usage.\n");
+            "soft_reset), 1 error, 2 usage,\n3 destroyed by SIGINT/SIGTERM.\n");
 }
 
 /* Read a whole file; returns NULL with a message on stderr. */
@@ -93,6 +94,17 @@ static void *read_file(const char *path, size_t *len)
 out:
     close(fd);
     return buf;
+}
+
+/* SIGINT/SIGTERM: destroy the domain (as `xl destroy`), then clean up. */
+static volatile sig_atomic_t destroyed;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct domain *d = arg;
+    destroyed = 1;
+    domain_kill(d,
+                sig == SIGINT ? "destroyed by SIGINT" : "destroyed by SIGTERM");
 }
 
 static int parse_uint(const char *s, unsigned long long max,
@@ -137,6 +149,7 @@ static int cmd_run(int argc, char **argv)
     struct event_base *base = NULL;
     struct domain *d = NULL;
     struct evtchn_world *world = NULL;
+    struct event *sig_int = NULL, *sig_term = NULL;
     unsigned long long n;
     bool stats = false;
     char err[256] = "";
@@ -238,6 +251,12 @@ static int cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    sig_int = evsignal_new(base, SIGINT, on_signal, d);
+    sig_term = evsignal_new(base, SIGTERM, on_signal, d);
+    if (sig_int)
+        evsignal_add(sig_int, NULL);
+    if (sig_term)
+        evsignal_add(sig_term, NULL);
     if (domain_unpause(d))
         goto out;
     rc = domain_wait(d);
@@ -247,12 +266,18 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "xen-hv: exits=%llu hypercalls=%llu\n",
                 (unsigned long long)exits, (unsigned long long)hcalls);
     }
-    if (rc == SHUTDOWN_poweroff)
+    if (destroyed)
+        status = EXIT_DESTROYED;
+    else if (rc == SHUTDOWN_poweroff)
         status = 0;
     else
         status = EXIT_REASON_BASE + (rc < 0 ? SHUTDOWN_crash : (rc & 0x3f));
 
 out:
+    if (sig_int)
+        event_free(sig_int);
+    if (sig_term)
+        event_free(sig_term);
     control_stop(control);
     domain_destroy(d);
     if (world)

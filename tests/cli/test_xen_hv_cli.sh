@@ -21,7 +21,7 @@ check() { # check NAME EXPECTED_STATUS PATTERN -- CMD...
         fails=$((fails + 1))
     fi
 }
-echo "1..12"
+echo "1..14"
 check "no arguments is a usage error" 2 "usage: xen-hv run" -- "$XENHV"
 check "help prints usage" 0 "usage: xen-hv run" -- "$XENHV" --help
 check "run without kernel" 2 "usage" -- "$XENHV" run
@@ -54,7 +54,34 @@ PY
     else
         for i in 1 2 3; do n=$((n + 1)); echo "ok $n # SKIP $KERNEL not built"; done
     fi
+    # SIGTERM destroys the domain: status 3, control socket removed.
+    waiter=$ROOT/tests/dom0/evtchn_pingpong/guest.elf
+    if [ -f "$waiter" ]; then
+        "$XENHV" run "$waiter" --control "$tmp/ctl.sock" >"$tmp/sig.out" 2>&1 &
+        pid=$!
+        for i in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+        sleep 0.3
+        kill -TERM $pid
+        wait $pid
+        st=$?
+        n=$((n + 1))
+        if [ $st -eq 3 ] && grep -q "destroyed by SIGTERM" "$tmp/sig.out"; then
+            echo "ok $n - SIGTERM destroys the domain (status 3, reason logged)"
+        else
+            echo "not ok $n - SIGTERM: status $st, $(tail -c 200 "$tmp/sig.out" | tr '\n' ' ')"
+            fails=$((fails + 1))
+        fi
+        n=$((n + 1))
+        if [ ! -e "$tmp/ctl.sock" ]; then
+            echo "ok $n - the control socket is removed"
+        else
+            echo "not ok $n - the control socket is left behind"
+            fails=$((fails + 1))
+        fi
+    else
+        for i in 1 2; do n=$((n + 1)); echo "ok $n # SKIP $waiter not built"; done
+    fi
 else
-    for i in 1 2 3 4; do n=$((n + 1)); echo "ok $n # SKIP /dev/kvm not usable"; done
+    for i in 1 2 3 4 5 6; do n=$((n + 1)); echo "ok $n # SKIP /dev/kvm not usable"; done
 fi
 [ "$fails" -eq 0 ]
