@@ -39,6 +39,7 @@
 #define CONN_MAX_GRANT_MAPS 1024
 #define PDOM_FIRST_DOMID    100
 #define BITS                64
+#define KERNEL_MAX_BYTES    (512u << 20)
 
 struct conn;
 
@@ -67,10 +68,27 @@ struct conn {
     struct conn *next;
 };
 
+/* A hosted PVH domain. */
+struct hosted {
+    struct domain *d;
+    bool built, started;
+    struct hosted *next;
+};
+
+#define GUEST_MAX_DOMID (PDOM_FIRST_DOMID - 1)
+
 struct control {
     pthread_mutex_t lock; /* vdoms, their owner[] and refs, conns */
+    /*
+     * The hosted domains.  Readers (requests, guests' grant operations on
+     * other domains) hold it shared for as long as they use a domain;
+     * destroy unlinks a domain holding it exclusive, then frees it.
+     */
+    pthread_rwlock_t doms_lock;
+    struct hosted *doms;
+    const struct kvm_host *kvm;
+    struct domain *d; /* the launcher's own domain, or NULL */
     struct event_base *base;
-    struct domain *d;
     int listen_fd;
     struct event *listen_ev;
     char path[108];
@@ -325,6 +343,23 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
     return 0;
 }
 
+/* The hosted domain domid, or NULL (doms_lock held). */
+static struct domain *hosted_find(struct control *c, uint32_t domid)
+{
+    for (struct hosted *h = c->doms; h; h = h->next)
+        if (h->d->domid == domid)
+            return h->d;
+    return NULL;
+}
+
+static struct hosted *hosted_entry(struct control *c, uint32_t domid)
+{
+    for (struct hosted *h = c->doms; h; h = h->next)
+        if (h->d->domid == domid)
+            return h;
+    return NULL;
+}
+
 static void *guest_frame(void *ctx, uint64_t gfn, bool write)
 {
     struct domain *d = ctx;
@@ -341,16 +376,19 @@ static void *guest_frame(void *ctx, uint64_t gfn, bool write)
 static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
                           const struct xenhv_gnttab_map_req *r)
 {
-    struct domain *d = k->c->d;
-    const struct gnttab_mem_ops mem = {guest_frame, d};
+    struct control *c = k->c;
+    struct domain *d;
     struct xenhv_gnttab_map_rep rep = {.status = GNTST_bad_domain};
     uint32_t flags = GNTMAP_host_map | (r->readonly ? GNTMAP_readonly : 0);
     void *frame = NULL;
     grant_handle_t h;
 
+    pthread_rwlock_rdlock(&c->doms_lock);
+    d = hosted_find(c, r->domid);
     if (k->nr_maps == CONN_MAX_GRANT_MAPS) {
         rep.status = GNTST_no_space;
-    } else if (r->domid == d->domid) {
+    } else if (d) {
+        const struct gnttab_mem_ops mem = {guest_frame, d};
         rep.status =
             gnttab_map(k->vd->gt, d->gnttab, &mem, r->ref, flags, &h, &frame);
         if (rep.status == GNTST_okay &&
@@ -368,6 +406,7 @@ static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
     }
     reply(k, m, 0, &rep, sizeof(rep),
           rep.status == GNTST_okay ? d->mem_fd : -1);
+    pthread_rwlock_unlock(&c->doms_lock);
 }
 
 static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
@@ -385,11 +424,243 @@ static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
     reply(k, m, 0, &rep, sizeof(rep), -1);
 }
 
-static void handle(struct conn *k, const struct xenhv_msg *m,
-                   const uint8_t *payload)
+/* Read a whole kernel image from fd (at most KERNEL_MAX_BYTES). */
+static void *read_fd(int fd, size_t *len)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+
+    while (buf) {
+        ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(buf);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == cap) {
+            char *nb = cap >= KERNEL_MAX_BYTES ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
+static void domain_info(struct domain *d, struct xenhv_domain_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    pthread_mutex_lock(&d->lock);
+    info->domid = d->domid;
+    info->nr_vcpus = d->nr_vcpus;
+    info->tot_pages = d->tot_pages;
+    info->max_pages = d->max_pages;
+    info->shutdown = d->is_shutting_down;
+    info->shutdown_reason =
+        d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
+    snprintf(info->name, sizeof(info->name), "%s", d->name);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Privileged requests about hosted domains (doms_lock held shared). */
+static void priv_op(struct conn *k, const struct xenhv_msg *m,
+                    const uint8_t *payload, int fd)
 {
     struct control *c = k->c;
-    struct domain *d = c->d;
+    struct domain *d;
+    struct hosted *h;
+    uint32_t domid;
+
+    if (m->op == XENHV_OP_DOMAIN_LIST) {
+        struct xenhv_domain_info info[32];
+        unsigned int n = 0;
+        for (h = c->doms; h && n < 32; h = h->next)
+            domain_info(h->d, &info[n++]);
+        reply(k, m, 0, info, n * sizeof(info[0]), -1);
+        return;
+    }
+    if (m->op == XENHV_OP_DOMAIN_BUILD) {
+        struct xenhv_domain_build_req r;
+        char err[256] = "";
+        void *img;
+        size_t len = 0;
+        int rc;
+        if (m->len != sizeof(r) || fd < 0) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        r.cmdline[sizeof(r.cmdline) - 1] = 0;
+        h = hosted_entry(c, r.domid);
+        if (!h || h->built) {
+            reply(k, m, h ? -XEN_EEXIST : -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        img = read_fd(fd, &len);
+        if (!img) {
+            reply(k, m, -XEN_EINVAL, "cannot read the kernel", 22, -1);
+            return;
+        }
+        rc = domain_build_pvh(h->d, img, len, NULL, 0, r.cmdline, err,
+                              sizeof(err));
+        free(img);
+        if (rc == 0)
+            h->built = true;
+        reply(k, m, rc ? -XEN_EINVAL : 0, err, rc ? strlen(err) + 1 : 0, -1);
+        return;
+    }
+    if (m->len != sizeof(domid)) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    memcpy(&domid, payload, sizeof(domid));
+    h = hosted_entry(c, domid);
+    if (!h) {
+        reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+        return;
+    }
+    d = h->d;
+    switch (m->op) {
+    case XENHV_OP_DOMAIN_UNPAUSE: {
+        int rc = 0;
+        pthread_mutex_lock(&c->lock);
+        if (!h->built)
+            rc = -XEN_EINVAL;
+        else if (!h->started) {
+            h->started = true;
+            rc = domain_unpause(d) ? -XEN_ENOMEM : 0;
+        }
+        pthread_mutex_unlock(&c->lock);
+        reply(k, m, rc, NULL, 0, -1);
+        return;
+    }
+    case XENHV_OP_FOREIGN_MEMORY: {
+        struct xenhv_foreign_rep rep;
+        memset(&rep, 0, sizeof(rep));
+        rep.nr_regions = d->gmem.nr_regions;
+        for (unsigned int i = 0; i < d->gmem.nr_regions && i < 4; i++) {
+            rep.region[i].gpa = d->gmem.region[i].gpa_base;
+            rep.region[i].size = d->gmem.region[i].size;
+            rep.region[i].offset = (uint64_t)(d->gmem.region[i].host - d->mem);
+        }
+        reply(k, m, 0, &rep, sizeof(rep), d->mem_fd);
+        return;
+    }
+    case XENHV_OP_CONSOLE_READ: {
+        static char buf[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
+        size_t n = console_log_read(&d->log, buf, sizeof(buf), NULL);
+        reply(k, m, 0, buf, (uint32_t)n, -1);
+        return;
+    }
+    }
+    reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
+}
+
+/* XENHV_OP_DOMAIN_CREATE: a new paused domain with the lowest free id. */
+static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
+                             const uint8_t *payload)
+{
+    struct control *c = k->c;
+    struct xenhv_domain_create_req r;
+    struct domain_config cfg;
+    struct hosted *h;
+    struct domain *d = NULL;
+    char err[256] = "";
+    uint32_t domid = 0;
+    int rc;
+
+    if (m->len != sizeof(r) || !c->kvm) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    memcpy(&r, payload, sizeof(r));
+    r.name[sizeof(r.name) - 1] = 0;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.name = r.name;
+    cfg.memory_mib = r.memory_mib;
+    cfg.vcpus = r.vcpus;
+    cfg.max_grant_frames = r.max_grant_frames;
+    cfg.max_event_channels = r.max_event_channels;
+    cfg.log_bytes = 65536;
+    cfg.console_fd = -1;
+    cfg.evtchn_world = c->world;
+    pthread_rwlock_wrlock(&c->doms_lock);
+    for (domid = 1; domid <= GUEST_MAX_DOMID; domid++)
+        if (!hosted_find(c, domid))
+            break;
+    h = calloc(1, sizeof(*h));
+    if (domid > GUEST_MAX_DOMID || !h) {
+        pthread_rwlock_unlock(&c->doms_lock);
+        free(h);
+        reply(k, m, -XEN_ENOSPC, NULL, 0, -1);
+        return;
+    }
+    cfg.domid = (uint16_t)domid;
+    rc = domain_create(c->kvm, c->base, &cfg, &d, err, sizeof(err));
+    if (rc) {
+        pthread_rwlock_unlock(&c->doms_lock);
+        free(h);
+        reply(k, m, -XEN_EINVAL, err, strlen(err) + 1, -1);
+        return;
+    }
+    h->d = d;
+    h->next = c->doms;
+    c->doms = h;
+    pthread_rwlock_unlock(&c->doms_lock);
+    reply(k, m, 0, &domid, sizeof(domid), -1);
+}
+
+/*
+ * XENHV_OP_DOMAIN_DESTROY: unlink (nobody uses it after that), then stop
+ * its vCPUs and free it: its ports close (peers see them unbound), the
+ * mappings it made are released, mappings others made of its grants keep
+ * their pages (the memfd lives while mapped).
+ */
+static void domain_destroy_op(struct conn *k, const struct xenhv_msg *m,
+                              const uint8_t *payload)
+{
+    struct control *c = k->c;
+    struct hosted *h = NULL;
+    uint32_t domid;
+
+    if (m->len != sizeof(domid)) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    memcpy(&domid, payload, sizeof(domid));
+    pthread_rwlock_wrlock(&c->doms_lock);
+    for (struct hosted **pp = &c->doms; *pp; pp = &(*pp)->next)
+        if ((*pp)->d->domid == domid) {
+            h = *pp;
+            *pp = h->next;
+            break;
+        }
+    pthread_rwlock_unlock(&c->doms_lock);
+    if (!h) {
+        reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+        return;
+    }
+    if (h->d == c->d)
+        domain_kill(h->d,
+                    "destroyed by the control domain"); /* launcher frees */
+    else
+        domain_destroy(h->d);
+    free(h);
+    reply(k, m, 0, NULL, 0, -1);
+}
+
+static void handle(struct conn *k, const struct xenhv_msg *m,
+                   const uint8_t *payload, int fd)
+{
+    struct control *c = k->c;
 
     if (m->op != XENHV_OP_HELLO && k->ev_fd < 0) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1); /* HELLO first */
@@ -460,64 +731,29 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
         do_gnttab_unmap(k, m, &r);
         return;
     }
+    case XENHV_OP_DOMAIN_CREATE:
+    case XENHV_OP_DOMAIN_DESTROY:
+        if (!k->privileged)
+            reply(k, m, -XEN_EPERM, NULL, 0, -1);
+        else if (m->op == XENHV_OP_DOMAIN_CREATE)
+            domain_create_op(k, m, payload);
+        else
+            domain_destroy_op(k, m, payload);
+        return;
     case XENHV_OP_DOMAIN_LIST:
     case XENHV_OP_FOREIGN_MEMORY:
     case XENHV_OP_CONSOLE_READ:
+    case XENHV_OP_DOMAIN_BUILD:
+    case XENHV_OP_DOMAIN_UNPAUSE:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;
         }
         break;
     }
-    switch (m->op) {
-    case XENHV_OP_DOMAIN_LIST: {
-        struct xenhv_domain_info info;
-        memset(&info, 0, sizeof(info));
-        pthread_mutex_lock(&d->lock);
-        info.domid = d->domid;
-        info.nr_vcpus = d->nr_vcpus;
-        info.tot_pages = d->tot_pages;
-        info.max_pages = d->max_pages;
-        info.shutdown = d->is_shutting_down;
-        info.shutdown_reason =
-            d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
-        snprintf(info.name, sizeof(info.name), "%s", d->name);
-        pthread_mutex_unlock(&d->lock);
-        reply(k, m, 0, &info, sizeof(info), -1);
-        return;
-    }
-    case XENHV_OP_FOREIGN_MEMORY:
-    case XENHV_OP_CONSOLE_READ: {
-        uint32_t domid;
-        if (m->len != sizeof(domid)) {
-            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
-            return;
-        }
-        memcpy(&domid, payload, sizeof(domid));
-        if (domid != d->domid) {
-            reply(k, m, -XEN_ESRCH, NULL, 0, -1);
-            return;
-        }
-        if (m->op == XENHV_OP_FOREIGN_MEMORY) {
-            struct xenhv_foreign_rep rep;
-            memset(&rep, 0, sizeof(rep));
-            rep.nr_regions = d->gmem.nr_regions;
-            for (unsigned int i = 0; i < d->gmem.nr_regions && i < 4; i++) {
-                rep.region[i].gpa = d->gmem.region[i].gpa_base;
-                rep.region[i].size = d->gmem.region[i].size;
-                rep.region[i].offset =
-                    (uint64_t)(d->gmem.region[i].host - d->mem);
-            }
-            reply(k, m, 0, &rep, sizeof(rep), d->mem_fd);
-        } else {
-            static char buf[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
-            size_t n = console_log_read(&d->log, buf, sizeof(buf), NULL);
-            reply(k, m, 0, buf, (uint32_t)n, -1);
-        }
-        return;
-    }
-    }
-    reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
+    pthread_rwlock_rdlock(&c->doms_lock);
+    priv_op(k, m, payload, fd);
+    pthread_rwlock_unlock(&c->doms_lock);
 }
 
 static void conn_free(struct conn *k)
@@ -569,8 +805,18 @@ static void conn_read(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *k = arg;
     uint8_t buf[XENHV_MSG_MAX];
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+    } cm;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cm.b,
+                        .msg_controllen = sizeof(cm.b)};
     struct xenhv_msg m;
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    int rfd = -1;
+    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 
     if (n <= 0) {
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -578,16 +824,33 @@ static void conn_read(evutil_socket_t fd, short what, void *arg)
         conn_free(k);
         return;
     }
+    /* Keep the first fd passed; close any others. */
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfd; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+            if (rfd < 0)
+                rfd = f;
+            else
+                close(f);
+        }
+    }
     if ((size_t)n < sizeof(m)) {
+        if (rfd >= 0)
+            close(rfd);
         conn_free(k); /* not our protocol: drop the connection */
         return;
     }
     memcpy(&m, buf, sizeof(m));
-    if (m.len != (size_t)n - sizeof(m)) {
+    if (m.len != (size_t)n - sizeof(m))
         reply(k, &m, -XEN_EINVAL, NULL, 0, -1);
-        return;
-    }
-    handle(k, &m, buf + sizeof(m));
+    else
+        handle(k, &m, buf + sizeof(m), rfd);
+    if (rfd >= 0)
+        close(rfd);
 }
 
 static void accept_cb(evutil_socket_t fd, short what, void *arg)
@@ -623,7 +886,8 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
     event_add(k->ev, NULL);
 }
 struct control *control_start(const char *path, struct event_base *base,
-                              struct evtchn_world *world, struct domain *d,
+                              struct evtchn_world *world,
+                              const struct kvm_host *kvm, struct domain *d,
                               char *err, size_t errlen)
 {
     struct control *c = calloc(1, sizeof(*c));
@@ -634,7 +898,19 @@ struct control *control_start(const char *path, struct event_base *base,
     pthread_mutex_init(&c->lock, NULL);
     c->base = base;
     c->d = d;
+    c->kvm = kvm;
     c->world = world;
+    pthread_rwlock_init(&c->doms_lock, NULL);
+    if (d) {
+        struct hosted *h = calloc(1, sizeof(*h));
+        if (!h) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        h->d = d;
+        h->built = h->started = true;
+        c->doms = h;
+    }
     c->next_pdom = PDOM_FIRST_DOMID;
     c->listen_fd = -1;
     if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -683,7 +959,15 @@ void control_stop(struct control *c)
         close(c->listen_fd);
         unlink(c->path);
     }
+    while (c->doms) {
+        struct hosted *h = c->doms;
+        c->doms = h->next;
+        if (h->d != c->d)
+            domain_destroy(h->d);
+        free(h);
+    }
     vdom_free(c->dom0);
+    pthread_rwlock_destroy(&c->doms_lock);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

@@ -14,16 +14,25 @@ struct control;
 struct domain;
 struct evtchn_world;
 
+struct kvm_host;
+
 /*
  * control_start — listen on path (an existing socket file there is
- * replaced) and serve requests about domain d.  Creates domain 0's event
- * channels in world.  Returns NULL with a reason in err on failure.
+ * replaced) and serve requests.  Creates domain 0's event channels in
+ * world.  d: the launcher's own domain (`xen-hv run`), listed and served
+ * like any other but freed by the launcher; NULL for `xen-hv daemon`,
+ * whose domains are all created (with kvm) and destroyed through the
+ * socket.  Returns NULL with a reason in err on failure.
  */
 struct control *control_start(const char *path, struct event_base *base,
-                              struct evtchn_world *world, struct domain *d,
+                              struct evtchn_world *world,
+                              const struct kvm_host *kvm, struct domain *d,
                               char *err, size_t errlen);
 
-/* control_stop — close every connection (their ports too) and the socket. */
+/*
+ * control_stop — close every connection (their ports too) and the socket,
+ * and destroy the domains created through it.
+ */
 void control_stop(struct control *c);
 
 #endif

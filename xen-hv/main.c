@@ -41,6 +41,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: xen-hv run KERNEL [options]\n"
+            "       xen-hv daemon [--control PATH]\n"
             "Boot a PVH kernel (ELF with XEN_ELFNOTE_PHYS32_ENTRY) as a "
             "domain.\n\n"
             "options:\n"
@@ -245,7 +246,8 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     if (control_path) {
-        control = control_start(control_path, base, world, d, err, sizeof(err));
+        control =
+            control_start(control_path, base, world, &kvm, d, err, sizeof(err));
         if (!control) {
             fprintf(stderr, "xen-hv: %s\n", err);
             goto out;
@@ -291,6 +293,89 @@ out:
     return status;
 }
 
+static volatile sig_atomic_t daemon_stop;
+
+static void on_daemon_signal(evutil_socket_t sig, short what, void *arg)
+{
+    daemon_stop = 1;
+    event_base_loopbreak(arg);
+}
+
+/*
+ * xen-hv daemon [--control PATH]: host domains created through the
+ * control socket (default RUNDIR/privcmd) until SIGINT/SIGTERM, which
+ * destroys them all.
+ */
+static int cmd_daemon(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"control", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = XENHV_RUNDIR "/privcmd";
+    struct kvm_host kvm = {.fd = -1};
+    struct event_base *base = NULL;
+    struct evtchn_world *world = NULL;
+    struct control *control = NULL;
+    struct event *si = NULL, *st = NULL;
+    char err[256] = "";
+    int c, status = EXIT_XENHV_ERROR;
+
+    while ((c = getopt_long(argc, argv, "C:h", opts, NULL)) != -1) {
+        if (c == 'C') {
+            path = optarg;
+        } else {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (kvm_host_open(&kvm, err, sizeof(err))) {
+        fprintf(stderr, "xen-hv: %s\n", err);
+        goto out;
+    }
+    if (evthread_use_pthreads() < 0 || !(base = event_base_new()) ||
+        !(world = evtchn_world_create())) {
+        fprintf(stderr, "xen-hv: cannot set up the event loop\n");
+        goto out;
+    }
+    if (strncmp(path, XENHV_RUNDIR "/", strlen(XENHV_RUNDIR) + 1) == 0)
+        mkdir(XENHV_RUNDIR, 0755);
+    control = control_start(path, base, world, &kvm, NULL, err, sizeof(err));
+    if (!control) {
+        fprintf(stderr, "xen-hv: %s\n", err);
+        goto out;
+    }
+    si = evsignal_new(base, SIGINT, on_daemon_signal, base);
+    st = evsignal_new(base, SIGTERM, on_daemon_signal, base);
+    if (si)
+        evsignal_add(si, NULL);
+    if (st)
+        evsignal_add(st, NULL);
+    /* A domain that shuts down breaks the loop too: it stays until
+     * destroyed through the socket, as on Xen. */
+    while (!daemon_stop)
+        event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+    status = 0;
+out:
+    if (si)
+        event_free(si);
+    if (st)
+        event_free(st);
+    control_stop(control);
+    if (world)
+        evtchn_world_destroy(world);
+    if (base)
+        event_base_free(base);
+    if (kvm.fd >= 0)
+        kvm_host_close(&kvm);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     sigset_t set;
@@ -303,6 +388,8 @@ int main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "daemon") == 0)
+        return cmd_daemon(argc - 1, argv + 1);
     if (argc >= 2 &&
         (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
         usage(stdout);

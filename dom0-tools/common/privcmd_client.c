@@ -48,6 +48,13 @@ int privcmd_call(struct privcmd_conn *c, uint32_t op, const void *req,
                  uint32_t req_len, void *rep, uint32_t rep_max,
                  uint32_t *rep_len, int *fd)
 {
+    return privcmd_call_fd(c, op, req, req_len, -1, rep, rep_max, rep_len, fd);
+}
+
+int privcmd_call_fd(struct privcmd_conn *c, uint32_t op, const void *req,
+                    uint32_t req_len, int send_fd, void *rep, uint32_t rep_max,
+                    uint32_t *rep_len, int *fd)
+{
     uint8_t buf[XENHV_MSG_MAX];
     struct xenhv_msg m = {.op = op, .len = req_len};
     union {
@@ -71,9 +78,27 @@ int privcmd_call(struct privcmd_conn *c, uint32_t op, const void *req,
     memcpy(buf, &m, sizeof(m));
     if (req_len)
         memcpy(buf + sizeof(m), req, req_len);
-    if (send(c->fd, buf, sizeof(m) + req_len, MSG_NOSIGNAL) < 0) {
-        rc = -errno;
-        goto out;
+    {
+        struct iovec siov = {.iov_base = buf, .iov_len = sizeof(m) + req_len};
+        union {
+            struct cmsghdr h;
+            char b[CMSG_SPACE(sizeof(int))];
+        } scm;
+        struct msghdr smh = {.msg_iov = &siov, .msg_iovlen = 1};
+        if (send_fd >= 0) {
+            memset(&scm, 0, sizeof(scm));
+            smh.msg_control = scm.b;
+            smh.msg_controllen = sizeof(scm.b);
+            struct cmsghdr *h = CMSG_FIRSTHDR(&smh);
+            h->cmsg_level = SOL_SOCKET;
+            h->cmsg_type = SCM_RIGHTS;
+            h->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(h), &send_fd, sizeof(int));
+        }
+        if (sendmsg(c->fd, &smh, MSG_NOSIGNAL) < 0) {
+            rc = -errno;
+            goto out;
+        }
     }
     do {
         n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);

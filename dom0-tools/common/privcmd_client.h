@@ -35,6 +35,11 @@ int privcmd_call(struct privcmd_conn *c, uint32_t op, const void *req,
                  uint32_t req_len, void *rep, uint32_t rep_max,
                  uint32_t *rep_len, int *fd);
 
+/* privcmd_call_fd — privcmd_call() that also passes send_fd (SCM_RIGHTS). */
+int privcmd_call_fd(struct privcmd_conn *c, uint32_t op, const void *req,
+                    uint32_t req_len, int send_fd, void *rep, uint32_t rep_max,
+                    uint32_t *rep_len, int *fd);
+
 /* privcmd_errno — a Xen errno (negative) as a host errno (positive). */
 int privcmd_errno(int xen_rc);
 

@@ -72,6 +72,11 @@ enum xenhv_op {
     XENHV_OP_DOMAIN_LIST = 20,    /* rep: n x struct xenhv_domain_info */
     XENHV_OP_FOREIGN_MEMORY = 21, /* req: domid  rep: regions; 1 fd */
     XENHV_OP_CONSOLE_READ = 22,   /* req: domid  rep: bytes */
+    /* Domain life cycle (privileged; `xen-hv daemon` hosts many). */
+    XENHV_OP_DOMAIN_CREATE = 23,  /* req: domain_create_req  rep: domid */
+    XENHV_OP_DOMAIN_BUILD = 24,   /* req: domain_build_req + kernel fd */
+    XENHV_OP_DOMAIN_UNPAUSE = 25, /* req: domid */
+    XENHV_OP_DOMAIN_DESTROY = 26, /* req: domid */
     /* Grants, mapped by domain 0 (gntdev-like). */
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
@@ -107,6 +112,26 @@ struct xenhv_domain_info {
     uint32_t shutdown;        /* 1 when shut down or shutting down */
     uint32_t shutdown_reason; /* SHUTDOWN_* when shutdown */
     char name[64];
+};
+
+/* XENHV_OP_DOMAIN_CREATE: a paused, empty PVH domain. */
+struct xenhv_domain_create_req {
+    char name[64];
+    uint32_t memory_mib;
+    uint32_t vcpus;
+    uint32_t max_grant_frames;   /* 0: 32 */
+    uint32_t max_event_channels; /* 0: 1024 */
+};
+
+/*
+ * XENHV_OP_DOMAIN_BUILD: load the PVH kernel passed as a file descriptor
+ * into domain domid (paused, not yet built) with cmdline.  On failure the
+ * reply's payload is a one-line reason.  (Stands in for the toolstack's
+ * domain builder until it builds through foreign mappings.)
+ */
+struct xenhv_domain_build_req {
+    uint32_t domid;
+    char cmdline[1024];
 };
 
 /* XENHV_OP_FOREIGN_MEMORY: where each gpa range lives in the memfd. */

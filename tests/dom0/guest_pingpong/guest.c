@@ -1,0 +1,80 @@
+/*
+ * The guest of guest_pingpong, two roles chosen on the command line:
+ *   role=server peer=D   allocate a port for domain D, print
+ *                        "READY port=P", answer ROUNDS events from it;
+ *   role=client peer=D port=P   bind to domain D's port P, send ROUNDS
+ *                        events, each answered before the next.
+ * Both print TAP and power off.
+ */
+#include <stdint.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+
+#include "xenkern/boot.h"
+#include "xenkern/console.h"
+#include "xenkern/evtchn.h"
+#include "xenkern/hypercall.h"
+#include "xenkern/kernel.h"
+#include "xenkern/pvclock.h"
+#include "xenkern/sched.h"
+#include "xenkern/test.h"
+
+#define ROUNDS 20
+
+static volatile unsigned int got;
+
+static void on_event(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    (void)arg;
+    got++;
+}
+
+/* Wait for the n-th event, 10 s at most. */
+static int wait_for(unsigned int n)
+{
+    uint64_t deadline = time_now_ns() + 10000000000ULL;
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
+
+    while (got < n && time_now_ns() < deadline) {
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+        evtchn_poll();
+    }
+    return got >= n;
+}
+
+void test_main(void)
+{
+    char role[16] = "";
+    domid_t peer = (domid_t)cmdline_get_u64("peer", 0);
+    unsigned int done = 0;
+    int port;
+
+    tap_plan(2);
+    sched_sleep_until(0); /* binds VIRQ_TIMER */
+    cmdline_get("role", role, sizeof(role));
+    if (role[0] == 's') {
+        port = evtchn_alloc_unbound(peer, on_event, NULL);
+        ok(port > 0, "server: port %d for domain %u", port, peer);
+        printf("READY port=%d\n", port);
+        while (done < ROUNDS && wait_for(done + 1)) {
+            evtchn_send((evtchn_port_t)port);
+            done++;
+        }
+        is_int(done, ROUNDS, "server answered every event");
+    } else {
+        port = evtchn_bind_interdomain(
+            peer, (evtchn_port_t)cmdline_get_u64("port", 0), on_event, NULL);
+        ok(port > 0, "client: bound to domain %u, local port %d", peer, port);
+        evtchn_poll(); /* the event Xen raises on a fresh binding */
+        got = 0;
+        while (done < ROUNDS) {
+            evtchn_send((evtchn_port_t)port);
+            if (!wait_for(done + 1))
+                break;
+            done++;
+        }
+        is_int(done, ROUNDS, "client got an answer to every event");
+    }
+}
