@@ -750,6 +750,9 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
             return;
         }
         break;
+    default:
+        reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
+        return;
     }
     pthread_rwlock_rdlock(&c->doms_lock);
     priv_op(k, m, payload, fd);
