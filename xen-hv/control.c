@@ -87,7 +87,8 @@ struct control {
     pthread_rwlock_t doms_lock;
     struct hosted *doms;
     const struct kvm_host *kvm;
-    struct domain *d; /* the launcher's own domain, or NULL */
+    struct domain *d;          /* the launcher's own domain, or NULL */
+    struct domain_peers peers; /* what hosted domains see of each other */
     struct event_base *base;
     int listen_fd;
     struct event *listen_ev;
@@ -352,6 +353,22 @@ static struct domain *hosted_find(struct control *c, uint32_t domid)
     return NULL;
 }
 
+/* Hosted domains reach each other through these (grant operations). */
+static void peers_lock(void *ctx)
+{
+    pthread_rwlock_rdlock(&((struct control *)ctx)->doms_lock);
+}
+
+static void peers_unlock(void *ctx)
+{
+    pthread_rwlock_unlock(&((struct control *)ctx)->doms_lock);
+}
+
+static struct domain *peers_find(void *ctx, domid_t domid)
+{
+    return hosted_find(ctx, domid);
+}
+
 static struct hosted *hosted_entry(struct control *c, uint32_t domid)
 {
     for (struct hosted *h = c->doms; h; h = h->next)
@@ -612,6 +629,7 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
         return;
     }
     h->d = d;
+    d->peers = &c->peers;
     h->next = c->doms;
     c->doms = h;
     pthread_rwlock_unlock(&c->doms_lock);
@@ -902,6 +920,7 @@ struct control *control_start(const char *path, struct event_base *base,
     c->base = base;
     c->d = d;
     c->kvm = kvm;
+    c->peers = (struct domain_peers){peers_lock, peers_unlock, peers_find, c};
     c->world = world;
     pthread_rwlock_init(&c->doms_lock, NULL);
     if (d) {
@@ -913,6 +932,7 @@ struct control *control_start(const char *path, struct event_base *base,
         h->d = d;
         h->built = h->started = true;
         c->doms = h;
+        d->peers = &c->peers;
     }
     c->next_pdom = PDOM_FIRST_DOMID;
     c->listen_fd = -1;
@@ -967,6 +987,8 @@ void control_stop(struct control *c)
         c->doms = h->next;
         if (h->d != c->d)
             domain_destroy(h->d);
+        else
+            h->d->peers = NULL; /* the launcher frees it after us */
         free(h);
     }
     vdom_free(c->dom0);

@@ -127,7 +127,8 @@ struct domain {
     uint8_t callback_vector;      /* [D] HVM_PARAM_CALLBACK_IRQ type vector */
     struct evtchn_domain *evtchn; /* [C] its event channels (own lock) */
     struct gnttab *gnttab;        /* [C] its grant table (own lock) */
-    gpa_t grant_frame_gpa[64];    /* [D] where the guest sees each frame */
+    const struct domain_peers *peers;  /* [C] other domains, or NULL */
+    gpa_t grant_frame_gpa[64];         /* [D] where the guest sees each frame */
     struct grant_map_note *grant_maps; /* [D] handle -> gpa it maps at */
     unsigned int nr_grant_maps, grant_maps_cap; /* [D] */
     unsigned long vm_assist; /* [D] VMASST_TYPE_* bits enabled */
@@ -156,6 +157,18 @@ struct domain {
 /* domain.c */
 
 struct evtchn_domain;
+
+/*
+ * How a domain reaches the other domains of its host (the control
+ * interface's registry) for grant operations: find() is valid between
+ * lock() and unlock(), during which no domain is destroyed.
+ */
+struct domain_peers {
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    struct domain *(*find)(void *ctx, domid_t domid);
+    void *ctx;
+};
 
 /*
  * domain_lookup — the domain `domid` names for v's domain, which may act

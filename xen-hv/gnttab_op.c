@@ -31,12 +31,38 @@ static void *guest_frame_ptr(void *ctx, uint64_t gfn, bool write)
     return gmem_ptr(&d->gmem, gfn << GMEM_PAGE_SHIFT, GMEM_PAGE_SIZE);
 }
 
-/* The grant table domid names for v (NULL: *status says why). */
+/*
+ * The domain domid names for v's grant operations (peers' lock held):
+ * itself, another domain of this host, or NULL (*status: GNTST_bad_domain,
+ * or GNTST_permission_denied for domain 0, which always exists).
+ */
+static struct domain *peer_find(struct vcpu *v, domid_t domid, int16_t *status)
+{
+    struct domain *d = v->d, *p = NULL;
+
+    if (domid == DOMID_SELF || domid == d->domid)
+        return d;
+    if (d->peers)
+        p = d->peers->find(d->peers->ctx, domid);
+    if (!p)
+        *status = domid == 0 ? GNTST_permission_denied : GNTST_bad_domain;
+    return p;
+}
+
+/*
+ * The grant table of domid for operations on a table itself (query_size,
+ * setup_table, get_version), which only the domain itself (or a privileged
+ * one, XSM_TARGET) may do: another existing domain is
+ * GNTST_permission_denied.
+ */
 static struct gnttab *gt_lookup(struct vcpu *v, domid_t domid, int16_t *status)
 {
-    if (domid == DOMID_SELF || domid == v->d->domid)
-        return v->d->gnttab;
-    *status = domid == 0 ? GNTST_permission_denied : GNTST_bad_domain;
+    struct domain *p = peer_find(v, domid, status);
+
+    if (p == v->d)
+        return p->gnttab;
+    if (p)
+        *status = GNTST_permission_denied;
     return NULL;
 }
 
@@ -77,22 +103,26 @@ static long op_setup_table(struct vcpu *v, gva_t arg)
 
 static long op_copy(struct vcpu *v, gva_t arg, unsigned int count)
 {
-    const struct gnttab_mem_ops mem = {guest_frame_ptr, v->d};
 
     for (unsigned int i = 0; i < count; i++) {
         gva_t at = arg + (gva_t)i * sizeof(struct gnttab_copy);
         struct gnttab_copy op;
-        struct gnttab *sgt, *dgt;
+        struct domain *sdom, *ddom;
+        struct gnttab_mem_ops smem = {guest_frame_ptr, NULL};
+        struct gnttab_mem_ops dmem = {guest_frame_ptr, NULL};
         int16_t st = GNTST_okay;
 
         if (copy_from_guest(v, &op, at, sizeof(op)))
             return -XEN_EFAULT;
-        sgt = (op.flags & GNTCOPY_source_gref)
-                  ? gt_lookup(v, op.source.domid, &st)
-                  : v->d->gnttab;
-        dgt = (op.flags & GNTCOPY_dest_gref) ? gt_lookup(v, op.dest.domid, &st)
-                                             : v->d->gnttab;
-        op.status = gnttab_copy(v->d->gnttab, &op, sgt, &mem, dgt, &mem);
+        sdom = (op.flags & GNTCOPY_source_gref)
+                   ? peer_find(v, op.source.domid, &st)
+                   : v->d;
+        ddom = (op.flags & GNTCOPY_dest_gref) ? peer_find(v, op.dest.domid, &st)
+                                              : v->d;
+        smem.ctx = sdom;
+        dmem.ctx = ddom;
+        op.status = gnttab_copy(v->d->gnttab, &op, sdom ? sdom->gnttab : NULL,
+                                &smem, ddom ? ddom->gnttab : NULL, &dmem);
         if (copy_to_guest(v, at + offsetof(struct gnttab_copy, status),
                           &op.status, sizeof(op.status)))
             return -XEN_EFAULT;
@@ -102,21 +132,20 @@ static long op_copy(struct vcpu *v, gva_t arg, unsigned int count)
 
 static long op_map(struct vcpu *v, gva_t arg, unsigned int count)
 {
-    const struct gnttab_mem_ops mem = {guest_frame_ptr, v->d};
     struct domain *d = v->d;
 
     for (unsigned int i = 0; i < count; i++) {
         gva_t at = arg + (gva_t)i * sizeof(struct gnttab_map_grant_ref);
         struct gnttab_map_grant_ref op;
-        struct gnttab *rgt;
+        struct domain *rd;
         void *frame = NULL;
         int16_t st = GNTST_okay;
 
         if (copy_from_guest(v, &op, at, sizeof(op)))
             return -XEN_EFAULT;
         op.handle = ~0u;
-        rgt = gt_lookup(v, op.dom, &st);
-        if (!rgt) {
+        rd = peer_find(v, op.dom, &st);
+        if (!rd) {
             op.status = st;
         } else if (!(op.flags & GNTMAP_host_map) ||
                    (op.flags & GNTMAP_contains_pte) ||
@@ -126,11 +155,16 @@ static long op_map(struct vcpu *v, gva_t arg, unsigned int count)
             op.status = (op.flags & GNTMAP_host_map) ? GNTST_bad_virt_addr
                                                      : GNTST_general_error;
         } else {
-            op.status = gnttab_map(d->gnttab, rgt, &mem, op.ref, op.flags,
-                                   &op.handle, &frame);
+            const struct gnttab_mem_ops rmem = {guest_frame_ptr, rd};
+            op.status = gnttab_map(d->gnttab, rd->gnttab, &rmem, op.ref,
+                                   op.flags, &op.handle, &frame);
+            /* The granter's frame lives in its memfd: show that page. */
             if (op.status == GNTST_okay &&
-                domain_p2m_replace_host(d, op.host_addr, frame,
-                                        !(op.flags & GNTMAP_readonly))) {
+                ((uint8_t *)frame < rd->mem ||
+                 (uint8_t *)frame >= rd->mem + rd->ram_bytes ||
+                 domain_p2m_replace(d, op.host_addr, rd->mem_fd,
+                                    (uint64_t)((uint8_t *)frame - rd->mem),
+                                    !(op.flags & GNTMAP_readonly)))) {
                 gnttab_unmap(d->gnttab, op.handle);
                 op.handle = ~0u;
                 op.status = GNTST_general_error;
@@ -176,7 +210,23 @@ static long op_unmap(struct vcpu *v, gva_t arg, unsigned int count)
     return 0;
 }
 
+static long grant_table_op(struct vcpu *v, const struct hypercall_args *a);
+
 long do_grant_table_op(struct vcpu *v, const struct hypercall_args *a)
+{
+    const struct domain_peers *p = v->d->peers;
+    long rc;
+
+    /* Other domains stay alive for the whole batch. */
+    if (p)
+        p->lock(p->ctx);
+    rc = grant_table_op(v, a);
+    if (p)
+        p->unlock(p->ctx);
+    return rc;
+}
+
+static long grant_table_op(struct vcpu *v, const struct hypercall_args *a)
 {
     unsigned int cmd = (unsigned int)a->a[0];
     gva_t arg = a->a[1];

@@ -1,0 +1,159 @@
+/*
+ * guest_grants — under `xen-hv daemon`, one guest maps and copies another
+ * guest's grant; then the granter is destroyed while the mapping and an
+ * interdomain channel are live: the mapper sees its port unbound, still
+ * reads its mapping, unmaps cleanly; a later create runs; and at the end
+ * the daemon shuts down cleanly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+#include "privcmd_client.h"
+#include "tap.h"
+
+static struct privcmd_conn pc;
+static const char *image;
+
+static int create(const char *name)
+{
+    struct xenhv_domain_create_req r = {.memory_mib = 32, .vcpus = 1};
+    uint32_t domid = 0;
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    if (privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &r, sizeof(r), &domid,
+                     sizeof(domid), NULL, NULL))
+        return -1;
+    return (int)domid;
+}
+
+static int build(int domid, const char *cmdline)
+{
+    struct xenhv_domain_build_req r = {.domid = (uint32_t)domid};
+    int fd = open(image, O_RDONLY | O_CLOEXEC), rc;
+
+    snprintf(r.cmdline, sizeof(r.cmdline), "%s", cmdline);
+    if (fd < 0)
+        return -1;
+    rc = privcmd_call_fd(&pc, XENHV_OP_DOMAIN_BUILD, &r, sizeof(r), fd, NULL, 0,
+                         NULL, NULL);
+    close(fd);
+    return rc;
+}
+
+static int simple(uint32_t op, int domid)
+{
+    uint32_t d = (uint32_t)domid;
+    return privcmd_call(&pc, op, &d, sizeof(d), NULL, 0, NULL, NULL);
+}
+
+/* Console of domid so far (NUL-terminated) into buf. */
+static void console(int domid, char *buf, size_t len)
+{
+    uint32_t d = (uint32_t)domid, n = 0;
+    privcmd_call(&pc, XENHV_OP_CONSOLE_READ, &d, sizeof(d), buf,
+                 (uint32_t)len - 1, &n, NULL);
+    buf[n] = 0;
+}
+
+/* Wait until domid shut down; returns its reason or -1 after 30 s. */
+static int wait_shutdown(int domid)
+{
+    for (int i = 0; i < 300; i++) {
+        struct xenhv_domain_info info[32];
+        uint32_t n = 0;
+        privcmd_call(&pc, XENHV_OP_DOMAIN_LIST, NULL, 0, info, sizeof(info), &n,
+                     NULL);
+        for (uint32_t j = 0; j < n / sizeof(info[0]); j++)
+            if ((int)info[j].domid == domid && info[j].shutdown)
+                return (int)info[j].shutdown_reason;
+        usleep(100000);
+    }
+    return -1;
+}
+
+/* Wait for `what` in domid's console; 1 when found within 30 s. */
+static int wait_console(int domid, const char *what, char *con, size_t len)
+{
+    for (int i = 0; i < 1500; i++) {
+        console(domid, con, len);
+        if (strstr(con, what))
+            return 1;
+        usleep(20000);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *xenhv = getenv("XENHV");
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char sock[256], img[512], cmd[256], con[16384];
+    int c, d, e, gref = -1, port = -1, status;
+    pid_t pid;
+
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (geteuid() != 0)
+        tap_skip_all("needs root: only the control domain creates domains");
+    if (!xenhv)
+        xenhv = "../../../xen-hv/xen-hv";
+    snprintf(sock, sizeof(sock), "/tmp/xenhv-g-%d.sock", (int)getpid());
+    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    image = img;
+    tap_plan(9);
+    pid = fork();
+    if (pid == 0) {
+        execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
+        _exit(127);
+    }
+    setenv(XENHV_PRIVCMD_ENV, sock, 1);
+    for (int i = 0; i < 100 && privcmd_connect(&pc) != 0; i++)
+        usleep(50000);
+    ok(pc.fd >= 0 &&
+           privcmd_call(&pc, XENHV_OP_HELLO, NULL, 0, NULL, 0, NULL, NULL) == 0,
+       "connected to the daemon as domain 0");
+    c = create("granter");
+    d = create("mapper");
+    snprintf(cmd, sizeof(cmd), "role=granter peer=%d", d);
+    ok(c > 0 && d > 0 && build(c, cmd) == 0 &&
+           simple(XENHV_OP_DOMAIN_UNPAUSE, c) == 0,
+       "granter %d running", c);
+    if (wait_console(c, "READY", con, sizeof(con))) {
+        char *p = strstr(con, "READY gref=");
+        sscanf(p, "READY gref=%d port=%d", &gref, &port);
+    }
+    ok(gref > 0 && port > 0, "granter offers gref %d, port %d", gref, port);
+    snprintf(cmd, sizeof(cmd), "role=mapper peer=%d gref=%d port=%d", c, gref,
+             port);
+    ok(build(d, cmd) == 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, d) == 0 &&
+           wait_console(d, "MAPPED", con, sizeof(con)),
+       "mapper %d mapped the grant", d);
+    is_int(simple(XENHV_OP_DOMAIN_DESTROY, c), 0,
+           "destroyed the granter with live mappings and ports");
+    is_int(wait_shutdown(d), SHUTDOWN_poweroff, "the mapper finished");
+    console(d, con, sizeof(con));
+    ok(!strstr(con, "not ok") && strstr(con, "ok 8"), "mapper's TAP passed");
+    if (tap_fail_count)
+        tap_diag("mapper console: %s", con);
+    e = create("later");
+    snprintf(cmd, sizeof(cmd), "role=granter peer=%d", d);
+    ok(e > 0 && build(e, cmd) == 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, e) == 0 &&
+           wait_console(e, "READY", con, sizeof(con)),
+       "a later domain %d is created and runs", e);
+    privcmd_disconnect(&pc);
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+           "the daemon shut down cleanly (destroying what was left)");
+    return tap_done();
+}
