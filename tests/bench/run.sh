@@ -96,3 +96,29 @@ grep '^copy_batch=' "$out" | sed 's/^/bench gnttab: /'
 grep -m1 '^map_unmap_pairs_per_s=' "$out" | sed 's/xen-hv:.*//;s/^/bench gnttab: /'
 r64=$(grep -m1 '^copy_batch=64 ' "$out" | sed -n 's/.*ratio=\([0-9.]*\).*/\1/p')
 echo "bench gnttab: batch 64 ratio=${r64} (target >= 0.8)"
+
+# Event round trips across domains (tests/dom0 programs; root only).
+# guest<->guest: two guests under `xen-hv daemon`; the client guest times
+# ROUNDS round trips and, in the same run, the same number of raw exit
+# pairs (a call to an `out $0xe5; ret` stub, twice).  dom0<->guest: a
+# control-domain process and a guest over the control socket (the time
+# includes the process's wake-ups; no in-run reference exists for it).
+DOM0=$ROOT/tests/dom0
+if [ "$(id -u)" = 0 ] && [ -x "$DOM0/guest_pingpong/test_guest_pingpong" ]; then
+    XENHV=$XENHV "$DOM0/guest_pingpong/test_guest_pingpong" \
+        "$DOM0/guest_pingpong" >"$out" 2>&1
+    rtt=$(field rtt_ns)
+    raw=$(field raw_exit_pair_ns)
+    if [ -n "$rtt" ] && [ -n "$raw" ] && [ "$raw" -gt 0 ]; then
+        echo "bench evtchn_guest_guest: rtt_ns=$rtt raw_exit_pair_ns=$raw ratio=$(milli "$rtt" "$raw") hypercalls_per_rtt=2 (plus each side's timer re-arm)"
+    else
+        echo "bench evtchn_guest_guest: not measured"
+        cat "$out"
+    fi
+    XENHV=$XENHV "$DOM0/evtchn_pingpong/test_evtchn_pingpong" \
+        "$DOM0/evtchn_pingpong" >"$out" 2>&1
+    us=$(sed -n 's/.*round trip \([0-9.]*\) us.*/\1/p' "$out" | head -n1)
+    echo "bench evtchn_dom0_guest: rtt_us=${us:-?} (process wake-ups included)"
+else
+    echo "bench evtchn_guest_guest, evtchn_dom0_guest: need root and tests/dom0 built"
+fi

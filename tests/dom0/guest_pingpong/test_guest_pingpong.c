@@ -138,6 +138,11 @@ int main(int argc, char **argv)
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "server's TAP passed");
     console(b, con, sizeof(con));
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "client's TAP passed");
+    {
+        char *p = strstr(con, "# bench ");
+        if (p)
+            tap_diag("guest<->guest %.*s", (int)strcspn(p + 8, "\n"), p + 8);
+    }
     if (tap_fail_count)
         tap_diag("client console: %s", con);
     ok(simple(XENHV_OP_DOMAIN_DESTROY, a) == 0 &&
