@@ -551,12 +551,17 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         pthread_mutex_lock(&c->lock);
         if (!h->built)
             rc = -XEN_EINVAL;
-        else if (!h->started) {
+        else
             h->started = true;
-            rc = domain_unpause(d) ? -XEN_ENOMEM : 0;
-        }
         pthread_mutex_unlock(&c->lock);
+        if (rc == 0 && domain_unpause(d))
+            rc = -XEN_ENOMEM;
         reply(k, m, rc, NULL, 0, -1);
+        return;
+    }
+    case XENHV_OP_DOMAIN_PAUSE: {
+        int rc = h->started ? domain_pause(d) : 0;
+        reply(k, m, rc ? -XEN_ESRCH : 0, NULL, 0, -1);
         return;
     }
     case XENHV_OP_FOREIGN_MEMORY: {
@@ -763,6 +768,7 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_CONSOLE_READ:
     case XENHV_OP_DOMAIN_BUILD:
     case XENHV_OP_DOMAIN_UNPAUSE:
+    case XENHV_OP_DOMAIN_PAUSE:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;

@@ -533,10 +533,32 @@ fail:
     return rc;
 }
 
+int domain_pause(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->paused = true;
+    pthread_mutex_unlock(&d->lock);
+    /* Synchronous, as Xen's domain_pause(): every vCPU is out of KVM_RUN. */
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i]->thread_started &&
+            vcpu_request(NULL, d->vcpus[i], VCPU_REQ_PAUSE))
+            return -ESRCH;
+    return 0;
+}
+
 int domain_unpause(struct domain *d)
 {
     int rc;
 
+    pthread_mutex_lock(&d->lock);
+    if (d->paused) {
+        d->paused = false;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            pthread_cond_broadcast(&d->vcpus[i]->cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (d->nr_vcpus && d->vcpus[0]->thread_started)
+        return 0;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
         rc = pthread_create(&v->thread, NULL, vcpu_thread, v);

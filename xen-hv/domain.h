@@ -62,7 +62,17 @@ int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
                      const void *initrd, size_t ilen, const char *cmdline,
                      char *err, size_t errlen);
 
-/* domain_unpause — start the vCPU threads.  Returns 0 or -errno. */
+/*
+ * domain_pause — stop every vCPU (they leave KVM_RUN and wait, runstate
+ * offline) before returning, as Xen's domain_pause().  Returns 0 or
+ * -ESRCH when the domain is shutting down.
+ */
+int domain_pause(struct domain *d);
+
+/*
+ * domain_unpause — start the vCPU threads the first time; later, resume a
+ * paused domain.  Returns 0 or -errno.
+ */
 int domain_unpause(struct domain *d);
 
 /*

@@ -53,6 +53,7 @@ enum vcpu_request {
     VCPU_REQ_NONE = 0,
     VCPU_REQ_QUERY_MP_STATE = 1 << 0, /* refresh v->up from KVM */
     VCPU_REQ_START = 1 << 1,          /* load v->ctx and run (VCPUOP_up) */
+    VCPU_REQ_PAUSE = 1 << 2,          /* leave KVM_RUN: the domain pauses */
 };
 
 struct vcpu {
@@ -143,6 +144,7 @@ struct domain {
 
     /* Shutdown (SCHEDOP_shutdown, crashes) */
     bool is_shutting_down;        /* [D] */
+    bool paused;                  /* [D] by the control domain (domain_pause) */
     int shutdown_reason;          /* [D] SHUTDOWN_* or -1 */
     int shutdown_code;            /* [D] SCHEDOP_shutdown_code, -1 = none */
     pthread_cond_t shutdown_cond; /* [D] */

@@ -240,6 +240,18 @@ void *vcpu_thread(void *arg)
 
         pthread_mutex_lock(&d->lock);
         vcpu_serve_requests(v);
+        if (d->paused && !d->is_shutting_down) {
+            /* Paused by the control domain: offline until unpaused. */
+            int was = v->runstate.state;
+            if (v->up)
+                runstate_change(v, RUNSTATE_offline);
+            while (d->paused && !d->is_shutting_down) {
+                vcpu_serve_requests(v);
+                pthread_cond_wait(&v->cond, &d->lock);
+            }
+            if (v->up)
+                runstate_change(v, was);
+        }
         if (d->is_shutting_down) {
             pthread_mutex_unlock(&d->lock);
             break;

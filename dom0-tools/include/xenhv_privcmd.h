@@ -77,6 +77,7 @@ enum xenhv_op {
     XENHV_OP_DOMAIN_BUILD = 24,   /* req: domain_build_req + kernel fd */
     XENHV_OP_DOMAIN_UNPAUSE = 25, /* req: domid */
     XENHV_OP_DOMAIN_DESTROY = 26, /* req: domid */
+    XENHV_OP_DOMAIN_PAUSE = 27,   /* req: domid (UNPAUSE resumes) */
     /* Grants, mapped by domain 0 (gntdev-like). */
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */

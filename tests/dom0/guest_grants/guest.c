@@ -9,7 +9,8 @@
  *                         (GNTTABOP_copy), bind the port, print "MAPPED",
  *                         then wait for C to be destroyed: the port turns
  *                         unbound, the mapping still reads the page, and
- *                         unmap succeeds.
+ *                         unmap succeeds;
+ *   role=ticker           print "tick N" every 20 ms (pause/unpause).
  */
 #include <stdint.h>
 #include <xen/event_channel.h>
@@ -94,6 +95,17 @@ static void mapper(domid_t peer)
     is_int(m.status, GNTST_bad_domain, "mapping it again: no such domain");
 }
 
+/* role=ticker: print "tick N" every 20 ms, forever (pause tests). */
+static void ticker(void)
+{
+    tap_plan(1);
+    ok(1, "ticking");
+    for (unsigned int n = 0;; n++) {
+        printf("tick %u\n", n);
+        sched_sleep_until(time_now_ns() + 20000000ULL);
+    }
+}
+
 void test_main(void)
 {
     char role[16] = "";
@@ -101,7 +113,9 @@ void test_main(void)
 
     sched_sleep_until(0); /* binds VIRQ_TIMER */
     cmdline_get("role", role, sizeof(role));
-    if (role[0] == 'g')
+    if (role[0] == 't')
+        ticker();
+    else if (role[0] == 'g')
         granter(peer);
     else
         mapper(peer);

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
     snprintf(sock, sizeof(sock), "/tmp/xenhv-g-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
-    tap_plan(9);
+    tap_plan(14);
     pid = fork();
     if (pid == 0) {
         execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
@@ -150,6 +150,28 @@ int main(int argc, char **argv)
     ok(e > 0 && build(e, cmd) == 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, e) == 0 &&
            wait_console(e, "READY", con, sizeof(con)),
        "a later domain %d is created and runs", e);
+    {
+        /* Pause holds every vCPU: the console stops growing; unpause
+         * resumes it. */
+        int t = create("ticker");
+        size_t l1, l2, l3;
+        ok(t > 0 && build(t, "role=ticker") == 0 &&
+               simple(XENHV_OP_DOMAIN_UNPAUSE, t) == 0 &&
+               wait_console(t, "tick 3", con, sizeof(con)),
+           "a ticking domain %d runs", t);
+        is_int(simple(XENHV_OP_DOMAIN_PAUSE, t), 0, "pause");
+        console(t, con, sizeof(con));
+        l1 = strlen(con);
+        usleep(300000);
+        console(t, con, sizeof(con));
+        l2 = strlen(con);
+        ok(l1 == l2, "paused: no output for 300 ms (%zu, %zu bytes)", l1, l2);
+        is_int(simple(XENHV_OP_DOMAIN_UNPAUSE, t), 0, "unpause");
+        usleep(300000);
+        console(t, con, sizeof(con));
+        l3 = strlen(con);
+        ok(l3 > l2, "unpaused: it ticks again (%zu bytes)", l3);
+    }
     privcmd_disconnect(&pc);
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
