@@ -534,6 +534,52 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, rc ? -XEN_EINVAL : 0, err, rc ? strlen(err) + 1 : 0, -1);
         return;
     }
+    if (m->op == XENHV_OP_HVM_PARAM_GET || m->op == XENHV_OP_HVM_PARAM_SET) {
+        struct xenhv_hvm_param p;
+        int rc;
+        if (m->len != sizeof(p)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&p, payload, sizeof(p));
+        d = hosted_find(c, p.domid);
+        if (!d) {
+            reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        pthread_mutex_lock(&d->lock);
+        if (m->op == XENHV_OP_HVM_PARAM_SET)
+            rc = hvm_param_set(&d->params, p.index, p.value,
+                               HVM_PARAM_CALLER_CONTROL);
+        else
+            rc = hvm_param_get(&d->params, p.index, HVM_PARAM_CALLER_CONTROL,
+                               &p.value);
+        pthread_mutex_unlock(&d->lock);
+        reply(k, m, rc, &p, rc == 0 ? sizeof(p) : 0, -1);
+        return;
+    }
+    if (m->op == XENHV_OP_DOMAIN_SETMAXMEM) {
+        struct xenhv_setmaxmem r;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        d = hosted_find(c, r.domid);
+        if (!d) {
+            reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        /*
+         * Xen's XEN_DOMCTL_max_mem: KiB to pages, no check against what
+         * the domain has (it may "ratchet" down; growing is what's refused).
+         */
+        pthread_mutex_lock(&d->lock);
+        d->max_pages = r.max_kib / 4;
+        pthread_mutex_unlock(&d->lock);
+        reply(k, m, 0, NULL, 0, -1);
+        return;
+    }
     if (m->len != sizeof(domid)) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1);
         return;
@@ -769,6 +815,9 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_DOMAIN_BUILD:
     case XENHV_OP_DOMAIN_UNPAUSE:
     case XENHV_OP_DOMAIN_PAUSE:
+    case XENHV_OP_HVM_PARAM_GET:
+    case XENHV_OP_HVM_PARAM_SET:
+    case XENHV_OP_DOMAIN_SETMAXMEM:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;

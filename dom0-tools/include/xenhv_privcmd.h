@@ -73,11 +73,14 @@ enum xenhv_op {
     XENHV_OP_FOREIGN_MEMORY = 21, /* req: domid  rep: regions; 1 fd */
     XENHV_OP_CONSOLE_READ = 22,   /* req: domid  rep: bytes */
     /* Domain life cycle (privileged; `xen-hv daemon` hosts many). */
-    XENHV_OP_DOMAIN_CREATE = 23,  /* req: domain_create_req  rep: domid */
-    XENHV_OP_DOMAIN_BUILD = 24,   /* req: domain_build_req + kernel fd */
-    XENHV_OP_DOMAIN_UNPAUSE = 25, /* req: domid */
-    XENHV_OP_DOMAIN_DESTROY = 26, /* req: domid */
-    XENHV_OP_DOMAIN_PAUSE = 27,   /* req: domid (UNPAUSE resumes) */
+    XENHV_OP_DOMAIN_CREATE = 23,    /* req: domain_create_req  rep: domid */
+    XENHV_OP_DOMAIN_BUILD = 24,     /* req: domain_build_req + kernel fd */
+    XENHV_OP_DOMAIN_UNPAUSE = 25,   /* req: domid */
+    XENHV_OP_DOMAIN_DESTROY = 26,   /* req: domid */
+    XENHV_OP_DOMAIN_PAUSE = 27,     /* req: domid (UNPAUSE resumes) */
+    XENHV_OP_HVM_PARAM_GET = 28,    /* req: hvm_param  rep: hvm_param */
+    XENHV_OP_HVM_PARAM_SET = 29,    /* req: hvm_param */
+    XENHV_OP_DOMAIN_SETMAXMEM = 32, /* req: setmaxmem */
     /* Grants, mapped by domain 0 (gntdev-like). */
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
@@ -133,6 +136,24 @@ struct xenhv_domain_create_req {
 struct xenhv_domain_build_req {
     uint32_t domid;
     char cmdline[1024];
+};
+
+/*
+ * XENHV_OP_HVM_PARAM_GET/SET: HVM_PARAM_* of domid as the control domain
+ * sees them (every index; the write-once and value rules of
+ * xen-hv/hvm_param.h still apply: -XEN_EEXIST, -XEN_EINVAL).
+ */
+struct xenhv_hvm_param {
+    uint32_t domid;
+    uint32_t index;
+    uint64_t value;
+};
+
+/* XENHV_OP_DOMAIN_SETMAXMEM: xc_domain_setmaxmem (KiB). */
+struct xenhv_setmaxmem {
+    uint32_t domid;
+    uint32_t pad;
+    uint64_t max_kib;
 };
 
 /* XENHV_OP_FOREIGN_MEMORY: where each gpa range lives in the memfd. */

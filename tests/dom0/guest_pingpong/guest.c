@@ -7,6 +7,9 @@
  * Both print TAP and power off.
  */
 #include <stdint.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 
@@ -67,6 +70,15 @@ void test_main(void)
     tap_plan(2);
     sched_sleep_until(0); /* binds VIRQ_TIMER */
     cmdline_get("role", role, sizeof(role));
+    {
+        /* What the control domain set before we started. */
+        struct xen_hvm_param hp = {.domid = DOMID_SELF,
+                                   .index = HVM_PARAM_STORE_PFN};
+        domid_t self = DOMID_SELF;
+        HYPERVISOR_hvm_op(HVMOP_get_param, &hp);
+        printf("# store_pfn=%llx maxres=%ld\n", (unsigned long long)hp.value,
+               HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self));
+    }
     if (role[0] == 's') {
         port = evtchn_alloc_unbound(peer, on_event, NULL);
         ok(port > 0, "server: port %d for domain %u", port, peer);

@@ -18,6 +18,7 @@
 
 #include <xen/errno.h>
 #include <xen/sched.h>
+#include <xen/hvm/params.h>
 
 #include "privcmd_client.h"
 #include "tap.h"
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
     snprintf(sock, sizeof(sock), "/tmp/xenhv-d-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
-    tap_plan(14);
+    tap_plan(18);
     pid = fork();
     if (pid == 0) {
         execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
@@ -115,6 +116,26 @@ int main(int argc, char **argv)
     ok(a == 1 && b == 2, "created domains %d and %d", a, b);
     is_int(simple(XENHV_OP_DOMAIN_UNPAUSE, b), -XEN_EINVAL,
            "unpause before build is refused");
+    {
+        struct xenhv_hvm_param hp = {.domid = (uint32_t)a,
+                                     .index = HVM_PARAM_STORE_PFN,
+                                     .value = 0xfeff0};
+        struct xenhv_setmaxmem mm = {.domid = (uint32_t)a, .max_kib = 65536};
+        struct xenhv_hvm_param got = {0};
+        ok(privcmd_call(&pc, XENHV_OP_HVM_PARAM_SET, &hp, sizeof(hp), NULL, 0,
+                        NULL, NULL) == 0 &&
+               privcmd_call(&pc, XENHV_OP_HVM_PARAM_GET, &hp, sizeof(hp), &got,
+                            sizeof(got), NULL, NULL) == 0 &&
+               got.value == 0xfeff0,
+           "the control domain sets and reads HVM_PARAM_STORE_PFN");
+        hp.index = HVM_NR_PARAMS;
+        is_int(privcmd_call(&pc, XENHV_OP_HVM_PARAM_SET, &hp, sizeof(hp), NULL,
+                            0, NULL, NULL),
+               -XEN_EINVAL, "an index beyond HVM_NR_PARAMS is EINVAL");
+        is_int(privcmd_call(&pc, XENHV_OP_DOMAIN_SETMAXMEM, &mm, sizeof(mm),
+                            NULL, 0, NULL, NULL),
+               0, "setmaxmem 64 MiB");
+    }
     snprintf(cmd, sizeof(cmd), "role=server peer=%d", b);
     is_int(build(a, cmd), 0, "built the server");
     is_int(build(a, cmd), -XEN_EEXIST, "building it twice is refused");
@@ -136,6 +157,8 @@ int main(int argc, char **argv)
     is_int(wait_shutdown(a), SHUTDOWN_poweroff, "the server finished");
     console(a, con, sizeof(con));
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "server's TAP passed");
+    ok(strstr(con, "store_pfn=feff0 maxres=16384") != NULL,
+       "the guest saw the HVM param and the maximum reservation we set");
     console(b, con, sizeof(con));
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "client's TAP passed");
     {
