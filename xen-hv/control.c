@@ -484,6 +484,21 @@ static void domain_info(struct domain *d, struct xenhv_domain_info *info)
     info->shutdown_reason =
         d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
     snprintf(info->name, sizeof(info->name), "%s", d->name);
+    info->paused = d->paused;
+    info->blocked = 1;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v->up)
+            continue;
+        info->nr_online_vcpus++;
+        if (!v->blocked)
+            info->blocked = 0;
+        info->cpu_time += v->runstate.time[RUNSTATE_running];
+    }
+    info->shared_info_gfn = d->shared_info_gpa == INVALID_GPA
+                                ? ~0ULL
+                                : d->shared_info_gpa >> GMEM_PAGE_SHIFT;
+    memcpy(info->handle, d->handle, sizeof(info->handle));
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -116,6 +116,13 @@ struct xenhv_domain_info {
     uint32_t shutdown;        /* 1 when shut down or shutting down */
     uint32_t shutdown_reason; /* SHUTDOWN_* when shutdown */
     char name[64];
+    uint32_t paused;          /* paused by the control domain */
+    uint32_t nr_online_vcpus; /* vCPUs up */
+    uint32_t blocked;         /* every up vCPU is blocked */
+    uint32_t pad;
+    uint64_t cpu_time;        /* ns the vCPUs spent running */
+    uint64_t shared_info_gfn; /* ~0 until the guest maps it */
+    uint8_t handle[16];       /* UUID */
 };
 
 /* XENHV_OP_DOMAIN_CREATE: a paused, empty PVH domain. */

@@ -20,6 +20,8 @@
 #include <xen/sched.h>
 
 #include "privcmd_client.h"
+#include <xenctrl.h>
+#include <xen/hvm/params.h>
 #include "tap.h"
 
 static struct privcmd_conn pc;
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
     snprintf(sock, sizeof(sock), "/tmp/xenhv-g-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
-    tap_plan(14);
+    tap_plan(21);
     pid = fork();
     if (pid == 0) {
         execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
@@ -159,18 +161,56 @@ int main(int argc, char **argv)
                simple(XENHV_OP_DOMAIN_UNPAUSE, t) == 0 &&
                wait_console(t, "tick 3", con, sizeof(con)),
            "a ticking domain %d runs", t);
-        is_int(simple(XENHV_OP_DOMAIN_PAUSE, t), 0, "pause");
+        xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+        xc_domaininfo_t inf[8];
+        int n;
+        ok(xch != NULL, "libxenctrl: xc_interface_open as domain 0");
+        n = xch ? xc_domain_getinfolist(xch, (uint32_t)t, 8, inf) : -1;
+        ok(n >= 1 && inf[0].domain == t &&
+               (inf[0].flags & (XEN_DOMINF_running | XEN_DOMINF_blocked)) &&
+               !(inf[0].flags & XEN_DOMINF_paused) &&
+               inf[0].nr_online_vcpus == 1 && inf[0].tot_pages == 32 * 256,
+           "xc_domain_getinfolist: domain %d running, 1 vCPU, 8192 pages "
+           "(flags %#x)",
+           t, n >= 1 ? inf[0].flags : 0);
+        is_int(xch ? xc_domain_pause(xch, (uint32_t)t) : -1, 0,
+               "xc_domain_pause");
+        n = xch ? xc_domain_getinfolist(xch, (uint32_t)t, 1, inf) : -1;
+        ok(n == 1 && (inf[0].flags & XEN_DOMINF_paused),
+           "getinfolist says paused");
         console(t, con, sizeof(con));
         l1 = strlen(con);
         usleep(300000);
         console(t, con, sizeof(con));
         l2 = strlen(con);
         ok(l1 == l2, "paused: no output for 300 ms (%zu, %zu bytes)", l1, l2);
-        is_int(simple(XENHV_OP_DOMAIN_UNPAUSE, t), 0, "unpause");
+        is_int(xch ? xc_domain_unpause(xch, (uint32_t)t) : -1, 0,
+               "xc_domain_unpause");
         usleep(300000);
         console(t, con, sizeof(con));
         l3 = strlen(con);
         ok(l3 > l2, "unpaused: it ticks again (%zu bytes)", l3);
+        {
+            uint64_t v = 0;
+            ok(xch &&
+                   xc_hvm_param_set(xch, (uint32_t)t, HVM_PARAM_CONSOLE_PFN,
+                                    0xfeff1) == 0 &&
+                   xc_hvm_param_get(xch, (uint32_t)t, HVM_PARAM_CONSOLE_PFN,
+                                    &v) == 0 &&
+                   v == 0xfeff1,
+               "xc_hvm_param_set/get");
+            ok(xch && xc_domain_setmaxmem(xch, (uint32_t)t, 1 << 20) == 0 &&
+                   xc_domain_getinfolist(xch, (uint32_t)t, 1, inf) == 1 &&
+                   inf[0].max_pages == 262144,
+               "xc_domain_setmaxmem (1 GiB = 262144 pages)");
+            ok(xch && xc_domain_destroy(xch, 77) < 0 && errno == ESRCH,
+               "xc_domain_destroy of a domain that does not exist: ESRCH");
+            ok(xch && xc_domain_destroy(xch, (uint32_t)t) == 0 &&
+                   xc_domain_getinfolist(xch, (uint32_t)t, 8, inf) == 0,
+               "xc_domain_destroy; getinfolist no longer lists it");
+        }
+        if (xch)
+            xc_interface_close(xch);
     }
     privcmd_disconnect(&pc);
     kill(pid, SIGTERM);
