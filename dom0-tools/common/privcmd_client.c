@@ -131,6 +131,32 @@ out:
     return rc;
 }
 
+int privcmd_open(struct privcmd_conn *c, struct xenhv_hello_rep *rep,
+                 int *ev_fd, int need_priv)
+{
+    int fd = -1;
+    int rc = privcmd_connect(c);
+
+    if (rc)
+        return rc;
+    rc = privcmd_call(c, XENHV_OP_HELLO, NULL, 0, rep, sizeof(*rep), NULL, &fd);
+    if (rc == 0 && fd < 0)
+        rc = -EPROTO;
+    if (rc == 0 && need_priv && !rep->privileged)
+        rc = -EPERM;
+    if (rc == 0 && ev_fd) {
+        *ev_fd = fd;
+        fd = -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        privcmd_disconnect(c);
+        return rc < 0 && rc > -4096 ? rc : -EIO; /* Xen errnos = Linux's */
+    }
+    return 0;
+}
+
 int privcmd_errno(int xen_rc)
 {
     /* Xen's errno values are Linux's for every code xen-hv returns. */

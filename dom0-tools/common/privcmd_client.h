@@ -40,6 +40,18 @@ int privcmd_call_fd(struct privcmd_conn *c, uint32_t op, const void *req,
                     uint32_t req_len, int send_fd, void *rep, uint32_t rep_max,
                     uint32_t *rep_len, int *fd);
 
+/*
+ * privcmd_open — connect and say HELLO: c becomes a connection of the
+ * caller's domain (domain 0 for uid 0, else its process domain).
+ *   rep:       the domain and whether it is privileged
+ *   ev_fd:     the event socket, or NULL to close it
+ *   need_priv: refuse (-EPERM) unless privileged
+ * Returns 0 or -errno (a Xen errno reply is returned as the host errno);
+ * on failure nothing is left open.
+ */
+int privcmd_open(struct privcmd_conn *c, struct xenhv_hello_rep *rep,
+                 int *ev_fd, int need_priv);
+
 /* privcmd_errno — a Xen errno (negative) as a host errno (positive). */
 int privcmd_errno(int xen_rc);
 

@@ -34,8 +34,8 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
                                 unsigned open_flags)
 {
     struct xenhv_xc *x = calloc(1, sizeof(*x));
-    struct xenhv_hello_rep rep = {0};
-    int ev_fd = -1, rc;
+    struct xenhv_hello_rep rep;
+    int rc;
 
     (void)logger;
     (void)dombuild_logger;
@@ -44,19 +44,11 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
         errno = ENOMEM;
         return NULL;
     }
-    rc = privcmd_connect(&x->conn);
-    if (rc == 0)
-        rc = privcmd_call(&x->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
-                          NULL, &ev_fd);
-    if (ev_fd >= 0)
-        close(ev_fd);
-    if (rc == 0 && !rep.privileged)
-        rc = -EPERM; /* domain control is domain 0's */
+    /* Domain control is domain 0's. */
+    rc = privcmd_open(&x->conn, &rep, NULL, 1);
     if (rc) {
-        if (x->conn.fd >= 0)
-            privcmd_disconnect(&x->conn);
         free(x);
-        errno = rc < 0 ? -rc : EIO;
+        errno = -rc;
         return NULL;
     }
     return (xc_interface *)x;

@@ -35,25 +35,17 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
     int rc;
 
     (void)logger;
+    (void)flags; /* our fds are always close-on-exec */
     if (!h) {
         errno = ENOMEM;
         return NULL;
     }
-    h->ev_fd = -1;
-    rc = privcmd_connect(&h->conn);
-    if (rc == 0)
-        rc = privcmd_call(&h->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
-                          NULL, &h->ev_fd);
-    if (rc == 0 && h->ev_fd < 0)
-        rc = -EPROTO;
+    rc = privcmd_open(&h->conn, &rep, &h->ev_fd, 0);
     if (rc) {
-        if (h->conn.fd >= 0)
-            privcmd_disconnect(&h->conn);
         free(h);
         errno = -rc;
         return NULL;
     }
-    (void)flags; /* our fds are always close-on-exec */
     return h;
 }
 

@@ -36,7 +36,7 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *lg,
 {
     xenforeignmemory_handle *h = calloc(1, sizeof(*h));
     struct xenhv_hello_rep rep;
-    int ev_fd = -1, rc;
+    int rc;
 
     (void)lg;
     (void)open_flags;
@@ -44,19 +44,11 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *lg,
         errno = ENOMEM;
         return NULL;
     }
-    rc = privcmd_connect(&h->conn);
-    if (rc == 0)
-        rc = privcmd_call(&h->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
-                          NULL, &ev_fd);
-    if (ev_fd >= 0)
-        close(ev_fd);
-    if (rc == 0 && !rep.privileged)
-        rc = -EPERM; /* foreign memory is the control domain's alone */
+    /* Foreign memory is the control domain's alone. */
+    rc = privcmd_open(&h->conn, &rep, NULL, 1);
     if (rc) {
-        if (h->conn.fd >= 0)
-            privcmd_disconnect(&h->conn);
         free(h);
-        errno = rc < 0 && rc > -4096 ? -rc : EIO;
+        errno = -rc;
         return NULL;
     }
     return h;

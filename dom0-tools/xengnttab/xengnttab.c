@@ -37,7 +37,7 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 {
     xengnttab_handle *h = calloc(1, sizeof(*h));
     struct xenhv_hello_rep rep;
-    int ev_fd = -1, rc;
+    int rc;
 
     (void)logger;
     (void)open_flags;
@@ -45,17 +45,10 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
         errno = ENOMEM;
         return NULL;
     }
-    rc = privcmd_connect(&h->conn);
-    if (rc == 0)
-        rc = privcmd_call(&h->conn, XENHV_OP_HELLO, NULL, 0, &rep, sizeof(rep),
-                          NULL, &ev_fd);
-    if (ev_fd >= 0)
-        close(ev_fd); /* events are libxenevtchn's business */
+    rc = privcmd_open(&h->conn, &rep, NULL, 0);
     if (rc) {
-        if (h->conn.fd >= 0)
-            privcmd_disconnect(&h->conn);
         free(h);
-        errno = privcmd_errno(rc);
+        errno = -rc;
         return NULL;
     }
     return h;
