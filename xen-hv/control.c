@@ -573,6 +573,41 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, rc, &p, rc == 0 ? sizeof(p) : 0, -1);
         return;
     }
+    if (m->op == XENHV_OP_VCPU_SETCONTEXT) {
+        struct xenhv_vcpu_setcontext r;
+        struct vcpu_hvm_context ctx;
+        int rc;
+        _Static_assert(sizeof(ctx) <= sizeof(r.ctx), "context fits");
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        memcpy(&ctx, r.ctx, sizeof(ctx));
+        h = hosted_entry(c, r.domid);
+        if (!h)
+            rc = -XEN_ESRCH;
+        else if (h->started)
+            rc = -XEN_EBUSY;
+        else if (r.vcpu >= h->d->nr_vcpus)
+            rc = -XEN_ENOENT;
+        else
+            rc = hvm_vcpu_context_check(&ctx);
+        /* The vCPU thread does not exist yet: its fd is ours to use. */
+        if (rc == 0 &&
+            kvm_vcpu_set_hvm_context(h->d->vcpus[r.vcpu]->fd, &ctx) < 0)
+            rc = -XEN_EINVAL;
+        if (rc == 0) {
+            struct vcpu *v = h->d->vcpus[r.vcpu];
+            pthread_mutex_lock(&h->d->lock);
+            v->initialised = true;
+            pthread_mutex_unlock(&h->d->lock);
+            if (r.vcpu == 0)
+                h->built = true;
+        }
+        reply(k, m, rc, NULL, 0, -1);
+        return;
+    }
     if (m->op == XENHV_OP_DOMAIN_SETMAXMEM) {
         struct xenhv_setmaxmem r;
         if (m->len != sizeof(r)) {
@@ -833,6 +868,7 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_HVM_PARAM_GET:
     case XENHV_OP_HVM_PARAM_SET:
     case XENHV_OP_DOMAIN_SETMAXMEM:
+    case XENHV_OP_VCPU_SETCONTEXT:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;

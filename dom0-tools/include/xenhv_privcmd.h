@@ -81,6 +81,7 @@ enum xenhv_op {
     XENHV_OP_HVM_PARAM_GET = 28,    /* req: hvm_param  rep: hvm_param */
     XENHV_OP_HVM_PARAM_SET = 29,    /* req: hvm_param */
     XENHV_OP_DOMAIN_SETMAXMEM = 32, /* req: setmaxmem */
+    XENHV_OP_VCPU_SETCONTEXT = 33,  /* req: vcpu_setcontext */
     /* Grants, mapped by domain 0 (gntdev-like). */
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
@@ -161,6 +162,20 @@ struct xenhv_setmaxmem {
     uint32_t domid;
     uint32_t pad;
     uint64_t max_kib;
+};
+
+/*
+ * XENHV_OP_VCPU_SETCONTEXT: the initial state of vCPU vcpu of a domain
+ * that has not run yet (<xen/hvm/hvm_vcpu.h> struct vcpu_hvm_context, as
+ * XEN_DOMCTL_sethvmcontext/VCPUOP_initialise take it).  Setting vCPU 0
+ * marks the domain built: a builder that loaded the kernel through
+ * FOREIGN_MEMORY then unpauses it.  -XEN_EINVAL for a bad context,
+ * -XEN_EBUSY once the domain runs, -XEN_ENOENT for a bad vcpu.
+ */
+struct xenhv_vcpu_setcontext {
+    uint32_t domid;
+    uint32_t vcpu;
+    uint8_t ctx[128]; /* struct vcpu_hvm_context (bytes used: its size) */
 };
 
 /* XENHV_OP_FOREIGN_MEMORY: where each gpa range lives in the memfd. */
