@@ -24,14 +24,12 @@
 #include <xenforeignmemory.h>
 
 #include "elf_loader.h"
-#include "privcmd_client.h"
+#include "daemon.h"
 #include "start_info.h"
 #include "tap.h"
 
 #define MEM_MIB 32
 #define PAGES   (MEM_MIB * 256)
-
-static struct privcmd_conn pc;
 
 static int setcontext(uint32_t domid, uint32_t vcpu,
                       const struct vcpu_hvm_context *ctx)
@@ -65,9 +63,8 @@ static void *read_all(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], kpath[512], err[256] = "", con[16384];
+    char kpath[512], err[256] = "", con[16384];
     struct xenhv_domain_create_req cr = {.memory_mib = MEM_MIB, .vcpus = 1};
     uint32_t domid = 0, n = 0;
     xenforeignmemory_handle *fm = NULL;
@@ -77,32 +74,21 @@ int main(int argc, char **argv)
     size_t klen = 0;
     uint64_t used = 0;
     gpa_t si;
-    int status, reason = -1;
+    int reason = -1;
     pid_t pid;
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root: only the control domain builds domains");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-b-%d.sock", (int)getpid());
     snprintf(kpath, sizeof(kpath), "%s/../../guest/xen_version/xen_version.elf",
              dir);
     kernel = read_all(kpath, &klen);
     if (!kernel)
         tap_skip_all("tests/guest/xen_version not built");
     tap_plan(10);
-    pid = fork();
-    if (pid == 0) {
-        execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
-        _exit(127);
-    }
-    setenv(XENHV_PRIVCMD_ENV, sock, 1);
-    for (int i = 0; i < 100 && privcmd_connect(&pc) != 0; i++)
-        usleep(50000);
-    ok(privcmd_call(&pc, XENHV_OP_HELLO, NULL, 0, NULL, 0, NULL, NULL) == 0,
-       "connected as domain 0");
+    pid = start_daemon("b");
+    ok(pc.fd >= 0, "connected as domain 0");
     snprintf(cr.name, sizeof(cr.name), "built-by-dom0");
     ok(privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &cr, sizeof(cr), &domid,
                     sizeof(domid), NULL, NULL) == 0,
@@ -119,8 +105,7 @@ int main(int argc, char **argv)
     }
     ok(ram != NULL, "mapped its %d MiB of RAM", MEM_MIB);
     if (!ram) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+        stop_daemon(pid);
         return tap_done();
     }
     g.nr_regions = 1;
@@ -191,9 +176,7 @@ int main(int argc, char **argv)
         tap_diag("guest console: %s", con);
     xenforeignmemory_unmap(fm, ram, PAGES);
     xenforeignmemory_close(fm);
-    privcmd_disconnect(&pc);
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
+    stop_daemon(pid);
     free(kernel);
     return tap_done();
 }

@@ -19,69 +19,10 @@
 #include <xen/errno.h>
 #include <xen/sched.h>
 
-#include "privcmd_client.h"
+#include "daemon.h"
 #include <xenctrl.h>
 #include <xen/hvm/params.h>
 #include "tap.h"
-
-static struct privcmd_conn pc;
-static const char *image;
-
-static int create(const char *name)
-{
-    struct xenhv_domain_create_req r = {.memory_mib = 32, .vcpus = 1};
-    uint32_t domid = 0;
-    snprintf(r.name, sizeof(r.name), "%s", name);
-    if (privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &r, sizeof(r), &domid,
-                     sizeof(domid), NULL, NULL))
-        return -1;
-    return (int)domid;
-}
-
-static int build(int domid, const char *cmdline)
-{
-    struct xenhv_domain_build_req r = {.domid = (uint32_t)domid};
-    int fd = open(image, O_RDONLY | O_CLOEXEC), rc;
-
-    snprintf(r.cmdline, sizeof(r.cmdline), "%s", cmdline);
-    if (fd < 0)
-        return -1;
-    rc = privcmd_call_fd(&pc, XENHV_OP_DOMAIN_BUILD, &r, sizeof(r), fd, NULL, 0,
-                         NULL, NULL);
-    close(fd);
-    return rc;
-}
-
-static int simple(uint32_t op, int domid)
-{
-    uint32_t d = (uint32_t)domid;
-    return privcmd_call(&pc, op, &d, sizeof(d), NULL, 0, NULL, NULL);
-}
-
-/* Console of domid so far (NUL-terminated) into buf. */
-static void console(int domid, char *buf, size_t len)
-{
-    uint32_t d = (uint32_t)domid, n = 0;
-    privcmd_call(&pc, XENHV_OP_CONSOLE_READ, &d, sizeof(d), buf,
-                 (uint32_t)len - 1, &n, NULL);
-    buf[n] = 0;
-}
-
-/* Wait until domid shut down; returns its reason or -1 after 30 s. */
-static int wait_shutdown(int domid)
-{
-    for (int i = 0; i < 300; i++) {
-        struct xenhv_domain_info info[32];
-        uint32_t n = 0;
-        privcmd_call(&pc, XENHV_OP_DOMAIN_LIST, NULL, 0, info, sizeof(info), &n,
-                     NULL);
-        for (uint32_t j = 0; j < n / sizeof(info[0]); j++)
-            if ((int)info[j].domid == domid && info[j].shutdown)
-                return (int)info[j].shutdown_reason;
-        usleep(100000);
-    }
-    return -1;
-}
 
 /* Wait for `what` in domid's console; 1 when found within 30 s. */
 static int wait_console(int domid, const char *what, char *con, size_t len)
@@ -97,33 +38,20 @@ static int wait_console(int domid, const char *what, char *con, size_t len)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], cmd[256], con[16384];
-    int c, d, e, gref = -1, port = -1, status;
+    char img[512], cmd[256], con[16384];
+    int c, d, e, gref = -1, port = -1;
     pid_t pid;
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root: only the control domain creates domains");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-g-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
     tap_plan(21);
-    pid = fork();
-    if (pid == 0) {
-        execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
-        _exit(127);
-    }
-    setenv(XENHV_PRIVCMD_ENV, sock, 1);
-    for (int i = 0; i < 100 && privcmd_connect(&pc) != 0; i++)
-        usleep(50000);
-    ok(pc.fd >= 0 &&
-           privcmd_call(&pc, XENHV_OP_HELLO, NULL, 0, NULL, 0, NULL, NULL) == 0,
-       "connected to the daemon as domain 0");
+    pid = start_daemon("g");
+    ok(pc.fd >= 0, "connected to the daemon as domain 0");
     c = create("granter");
     d = create("mapper");
     snprintf(cmd, sizeof(cmd), "role=granter peer=%d", d);
@@ -212,10 +140,7 @@ int main(int argc, char **argv)
         if (xch)
             xc_interface_close(xch);
     }
-    privcmd_disconnect(&pc);
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+    is_int(stop_daemon(pid), 0,
            "the daemon shut down cleanly (destroying what was left)");
     return tap_done();
 }

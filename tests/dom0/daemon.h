@@ -1,0 +1,120 @@
+/*
+ * daemon.h — helpers the tests/dom0 programs share to drive `xen-hv
+ * daemon` as the control domain through its control socket
+ * (dom0-tools/include/xenhv_privcmd.h).  Header-only: one test program
+ * includes it once.
+ */
+#ifndef TESTS_DOM0_DAEMON_H
+#define TESTS_DOM0_DAEMON_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "privcmd_client.h"
+
+static struct privcmd_conn pc;
+static const char *image; /* the kernel build() loads */
+
+static inline int create(const char *name)
+{
+    struct xenhv_domain_create_req r = {.memory_mib = 32, .vcpus = 1};
+    uint32_t domid = 0;
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    if (privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &r, sizeof(r), &domid,
+                     sizeof(domid), NULL, NULL))
+        return -1;
+    return (int)domid;
+}
+
+static inline int build(int domid, const char *cmdline)
+{
+    struct xenhv_domain_build_req r = {.domid = (uint32_t)domid};
+    int fd = open(image, O_RDONLY | O_CLOEXEC), rc;
+
+    snprintf(r.cmdline, sizeof(r.cmdline), "%s", cmdline);
+    if (fd < 0)
+        return -1;
+    rc = privcmd_call_fd(&pc, XENHV_OP_DOMAIN_BUILD, &r, sizeof(r), fd, NULL, 0,
+                         NULL, NULL);
+    close(fd);
+    return rc;
+}
+
+static inline int simple(uint32_t op, int domid)
+{
+    uint32_t d = (uint32_t)domid;
+    return privcmd_call(&pc, op, &d, sizeof(d), NULL, 0, NULL, NULL);
+}
+
+/* Console of domid so far (NUL-terminated) into buf. */
+static inline void console(int domid, char *buf, size_t len)
+{
+    uint32_t d = (uint32_t)domid, n = 0;
+    privcmd_call(&pc, XENHV_OP_CONSOLE_READ, &d, sizeof(d), buf,
+                 (uint32_t)len - 1, &n, NULL);
+    buf[n] = 0;
+}
+
+/* Wait until domid shut down; returns its reason or -1 after 30 s. */
+static inline int wait_shutdown(int domid)
+{
+    for (int i = 0; i < 300; i++) {
+        struct xenhv_domain_info info[32];
+        uint32_t n = 0;
+        privcmd_call(&pc, XENHV_OP_DOMAIN_LIST, NULL, 0, info, sizeof(info), &n,
+                     NULL);
+        for (uint32_t j = 0; j < n / sizeof(info[0]); j++)
+            if ((int)info[j].domid == domid && info[j].shutdown)
+                return (int)info[j].shutdown_reason;
+        usleep(100000);
+    }
+    return -1;
+}
+
+/*
+ * Start `xen-hv daemon` on a fresh socket and connect to it as domain 0
+ * (sets XENHV_PRIVCMD for the dom0-tools libraries too).  Returns the
+ * daemon's pid; pc is connected (pc.fd >= 0) unless it failed.
+ */
+static inline pid_t start_daemon(const char *tag)
+{
+    const char *xenhv = getenv("XENHV");
+    static char sock[256];
+    pid_t pid;
+
+    if (!xenhv)
+        xenhv = "../../../xen-hv/xen-hv";
+    snprintf(sock, sizeof(sock), "/tmp/xenhv-%s-%d.sock", tag, (int)getpid());
+    pid = fork();
+    if (pid == 0) {
+        execl(xenhv, xenhv, "daemon", "--control", sock, (char *)NULL);
+        _exit(127);
+    }
+    setenv(XENHV_PRIVCMD_ENV, sock, 1);
+    pc.fd = -1;
+    for (int i = 0; i < 100 && privcmd_connect(&pc) != 0; i++)
+        usleep(50000);
+    if (pc.fd >= 0 &&
+        privcmd_call(&pc, XENHV_OP_HELLO, NULL, 0, NULL, 0, NULL, NULL) != 0)
+        privcmd_disconnect(&pc);
+    return pid;
+}
+
+/* Stop the daemon (SIGTERM destroys what is left); its exit status. */
+static inline int stop_daemon(pid_t pid)
+{
+    int status;
+
+    if (pc.fd >= 0)
+        privcmd_disconnect(&pc);
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif
