@@ -20,6 +20,7 @@
 #include <xen/errno.h>
 #include <xenevtchn.h>
 
+#include "harness.h"
 #include "tap.h"
 #include "xenhv_privcmd.h"
 
@@ -66,45 +67,29 @@ static int op(int fd, uint32_t op, const void *p, uint32_t len)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], line[512], guest_out[16384] = "";
-    int pipefd[2], status, port = -1, fd;
+    char img[512], guest_out[16384] = "";
+    int status, port = -1, fd;
     xenevtchn_handle *h;
     pid_t pid;
     FILE *out;
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-bad-%d.sock", (int)getpid());
-    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    snprintf(img, sizeof(img), "%s/../evtchn_pingpong/guest.elf", dir);
     tap_plan(13);
-    if (pipe(pipefd) < 0)
-        return 1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    out = fdopen(pipefd[0], "r");
-    while (fgets(line, sizeof(line), out)) {
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
-        if (sscanf(line, "READY port=%d", &port) == 1)
-            break;
+    pid = start_run("bad", img, &out);
+    {
+        const char *r = read_ready(out, guest_out, sizeof(guest_out));
+        if (r)
+            sscanf(r, "READY port=%d", &port);
     }
     ok(port > 0, "guest ready");
 
-    fd = conn(sock);
+    fd = conn(run_sock);
     is_int(raw(fd, "abc", 3), 1, "a packet shorter than a header: dropped");
     close(fd);
-    fd = conn(sock);
+    fd = conn(run_sock);
     {
         struct xenhv_msg m = {.op = XENHV_OP_HELLO, .len = 1000};
         is_int(raw(fd, &m, sizeof(m)), -XEN_EINVAL,
@@ -139,7 +124,7 @@ int main(int argc, char **argv)
         uint8_t junk[512];
         srand(7);
         for (int i = 0; i < 200; i++) {
-            int j = conn(sock);
+            int j = conn(run_sock);
             size_t n = (size_t)(rand() % (int)sizeof(junk));
             for (size_t b = 0; b < n; b++)
                 junk[b] = (uint8_t)rand();
@@ -155,7 +140,6 @@ int main(int argc, char **argv)
         ok(1, "200 connections of random bytes sent");
     }
     close(fd);
-    setenv("XENHV_PRIVCMD", sock, 1);
     h = xenevtchn_open(NULL, 0);
     ok(h && xenevtchn_bind_interdomain(h, 1, (evtchn_port_t)port) > 0,
        "a well-formed client still works afterwards");
@@ -167,6 +151,6 @@ int main(int argc, char **argv)
        "xen-hv and its guest are still running");
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    unlink(sock);
+    unlink(run_sock);
     return tap_done();
 }

@@ -24,7 +24,7 @@
 #include <xenforeignmemory.h>
 
 #include "elf_loader.h"
-#include "daemon.h"
+#include "harness.h"
 #include "start_info.h"
 #include "tap.h"
 

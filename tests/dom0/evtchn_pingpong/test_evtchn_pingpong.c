@@ -20,6 +20,7 @@
 #include <xen/xen.h>
 #include <xenevtchn.h>
 
+#include "harness.h"
 #include "tap.h"
 
 #define ROUNDS 20
@@ -42,10 +43,9 @@ static int wait_event(xenevtchn_handle *h, int ms)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], line[512], guest_out[16384] = "";
-    int pipefd[2], status, port = -1, local, rounds = 0, fails = 0;
+    char img[512], guest_out[16384] = "";
+    int status, port = -1, local, rounds = 0, fails = 0;
     int domexc = -1;
     xenevtchn_handle *h;
     uint64_t t0, t1;
@@ -54,32 +54,16 @@ int main(int argc, char **argv)
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-test-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     tap_plan(12);
-    if (pipe(pipefd) < 0)
-        return 1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    out = fdopen(pipefd[0], "r");
-    while (fgets(line, sizeof(line), out)) {
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
-        if (sscanf(line, "READY port=%d", &port) == 1)
-            break;
+    pid = start_run("pp", img, &out);
+    {
+        const char *r = read_ready(out, guest_out, sizeof(guest_out));
+        if (r)
+            sscanf(r, "READY port=%d", &port);
     }
     ok(port > 0, "the guest allocated port %d for domain 0", port);
 
-    setenv("XENHV_PRIVCMD", sock, 1);
     h = xenevtchn_open(NULL, 0);
     ok(h != NULL, "xenevtchn_open connects as domain 0 (%s)",
        h ? "ok" : strerror(errno));
@@ -120,15 +104,14 @@ int main(int argc, char **argv)
        "VIRQ_DOM_EXC (port %d) fired when the guest shut down", domexc);
     xenevtchn_close(h);
 
-    while (fgets(line, sizeof(line), out))
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    drain(out, guest_out, sizeof(guest_out));
     waitpid(pid, &status, 0);
     is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
            "the guest powered off");
     ok(strstr(guest_out, "\nnot ok") == NULL && strstr(guest_out, "ok 3") &&
            !strstr(guest_out, "Bail out"),
        "the guest's own tests passed");
-    ok(access(sock, F_OK) != 0, "xen-hv removed its control socket");
+    ok(access(run_sock, F_OK) != 0, "xen-hv removed its control socket");
     if (tap_fail_count) {
         for (char *l = strtok(guest_out, "\n"); l; l = strtok(NULL, "\n"))
             tap_diag("guest: %s", l);

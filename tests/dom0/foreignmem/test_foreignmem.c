@@ -18,6 +18,7 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
+#include "harness.h"
 #include "tap.h"
 
 /*
@@ -47,10 +48,9 @@ static int unprivileged_refused(void)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], line[512], guest_out[16384] = "";
-    int pipefd[2], status, port = -1, local, err[2] = {-1, -1};
+    char img[512], guest_out[16384] = "";
+    int status, port = -1, local, err[2] = {-1, -1};
     unsigned long gfn = 0;
     xenforeignmemory_handle *fm;
     xenevtchn_handle *eh;
@@ -62,31 +62,15 @@ int main(int argc, char **argv)
         tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root: the control domain is uid 0");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-fm-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     tap_plan(10);
-    if (pipe(pipefd) < 0)
-        return 1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    out = fdopen(pipefd[0], "r");
-    while (fgets(line, sizeof(line), out)) {
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
-        if (sscanf(line, "READY port=%d gfn=%lx", &port, &gfn) == 2)
-            break;
+    pid = start_run("fm", img, &out);
+    {
+        const char *r = read_ready(out, guest_out, sizeof(guest_out));
+        if (r)
+            sscanf(r, "READY port=%d gfn=%lx", &port, &gfn);
     }
     ok(port > 0 && gfn > 0, "the guest offers gfn %#lx", gfn);
-    setenv("XENHV_PRIVCMD", sock, 1);
     is_int(unprivileged_refused(), 0,
            "uid 65534 (SO_PEERCRED) gets no foreign memory (EPERM)");
     fm = xenforeignmemory_open(NULL, 0);
@@ -129,8 +113,7 @@ int main(int argc, char **argv)
        "told the guest");
     xenevtchn_close(eh);
     xenforeignmemory_close(fm);
-    while (fgets(line, sizeof(line), out))
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    drain(out, guest_out, sizeof(guest_out));
     waitpid(pid, &status, 0);
     is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
            "the guest powered off");

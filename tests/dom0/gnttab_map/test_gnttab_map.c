@@ -19,6 +19,7 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
+#include "harness.h"
 #include "tap.h"
 
 static int wait_event(xenevtchn_handle *h, int ms)
@@ -35,10 +36,9 @@ static int wait_event(xenevtchn_handle *h, int ms)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], line[512], guest_out[16384] = "";
-    int pipefd[2], status, port = -1, a = -1, b = -1, c = -1, local = -1;
+    char img[512], guest_out[16384] = "";
+    int status, port = -1, a = -1, b = -1, c = -1, local = -1;
     xenevtchn_handle *eh = NULL;
     xengnttab_handle *gh = NULL;
     uint8_t *rw = NULL, *ro = NULL;
@@ -47,33 +47,16 @@ int main(int argc, char **argv)
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-gnt-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     tap_plan(13);
-    if (pipe(pipefd) < 0)
-        return 1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    out = fdopen(pipefd[0], "r");
-    while (fgets(line, sizeof(line), out)) {
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
-        if (sscanf(line, "READY port=%d rw=%d ro=%d other=%d", &port, &a, &b,
-                   &c) == 4)
-            break;
+    pid = start_run("gm", img, &out);
+    {
+        const char *r = read_ready(out, guest_out, sizeof(guest_out));
+        if (r)
+            sscanf(r, "READY port=%d rw=%d ro=%d other=%d", &port, &a, &b, &c);
     }
     ok(port > 0 && a > 0 && b > 0 && c > 0, "the guest granted %d %d %d", a, b,
        c);
-    setenv("XENHV_PRIVCMD", sock, 1);
     eh = xenevtchn_open(NULL, 0);
     gh = xengnttab_open(NULL, 0);
     ok(eh && gh, "libxenevtchn and libxengnttab connect as domain 0");
@@ -118,8 +101,7 @@ int main(int argc, char **argv)
     xenevtchn_notify(eh, (evtchn_port_t)local);
     xengnttab_close(gh);
     xenevtchn_close(eh);
-    while (fgets(line, sizeof(line), out))
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    drain(out, guest_out, sizeof(guest_out));
     waitpid(pid, &status, 0);
     is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
            "the guest powered off");

@@ -19,7 +19,7 @@
 #include <xen/errno.h>
 #include <xen/sched.h>
 
-#include "daemon.h"
+#include "harness.h"
 #include <xenctrl.h>
 #include <xen/hvm/params.h>
 #include "tap.h"

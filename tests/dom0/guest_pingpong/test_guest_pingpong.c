@@ -20,7 +20,7 @@
 #include <xen/sched.h>
 #include <xen/hvm/params.h>
 
-#include "daemon.h"
+#include "harness.h"
 #include "tap.h"
 
 int main(int argc, char **argv)

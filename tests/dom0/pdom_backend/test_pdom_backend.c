@@ -21,6 +21,7 @@
 #include <xenforeignmemory.h>
 #include <xengnttab.h>
 
+#include "harness.h"
 #include "tap.h"
 
 /* The next port that fires (unmasked again), or -1 after 10 s. */
@@ -77,10 +78,9 @@ static int backend(int port, int rw, int dom0_ref)
 
 int main(int argc, char **argv)
 {
-    const char *xenhv = getenv("XENHV");
     const char *dir = argc > 1 ? argv[1] : ".";
-    char sock[256], img[512], line[512], guest_out[16384] = "";
-    int pipefd[2], status, port = -1, rw = -1, d0 = -1;
+    char img[512], guest_out[16384] = "";
+    int status, port = -1, rw = -1, d0 = -1;
     pid_t pid, be;
     FILE *out;
 
@@ -88,39 +88,22 @@ int main(int argc, char **argv)
         tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root to start the backend as uid 65534");
-    if (!xenhv)
-        xenhv = "../../../xen-hv/xen-hv";
-    snprintf(sock, sizeof(sock), "/tmp/xenhv-pdom-%d.sock", (int)getpid());
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     tap_plan(4);
-    if (pipe(pipefd) < 0)
-        return 1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", sock,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    out = fdopen(pipefd[0], "r");
-    while (fgets(line, sizeof(line), out)) {
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
-        if (sscanf(line, "READY port=%d rw=%d dom0=%d", &port, &rw, &d0) == 3)
-            break;
+    pid = start_run("pd", img, &out);
+    {
+        const char *r = read_ready(out, guest_out, sizeof(guest_out));
+        if (r)
+            sscanf(r, "READY port=%d rw=%d dom0=%d", &port, &rw, &d0);
     }
     ok(port > 0 && rw > 0 && d0 > 0, "the guest granted ref %d", rw);
-    setenv("XENHV_PRIVCMD", sock, 1);
     be = fork();
     if (be == 0)
         _exit(backend(port, rw, d0));
     waitpid(be, &status, 0);
     is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
            "the unprivileged backend's checks (0 = all passed)");
-    while (fgets(line, sizeof(line), out))
-        strncat(guest_out, line, sizeof(guest_out) - strlen(guest_out) - 1);
+    drain(out, guest_out, sizeof(guest_out));
     waitpid(pid, &status, 0);
     is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
            "the guest powered off");

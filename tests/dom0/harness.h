@@ -1,11 +1,11 @@
 /*
- * daemon.h — helpers the tests/dom0 programs share to drive `xen-hv
+ * harness.h — helpers the tests/dom0 programs share to drive `xen-hv
  * daemon` as the control domain through its control socket
  * (dom0-tools/include/xenhv_privcmd.h).  Header-only: one test program
  * includes it once.
  */
-#ifndef TESTS_DOM0_DAEMON_H
-#define TESTS_DOM0_DAEMON_H
+#ifndef TESTS_DOM0_HARNESS_H
+#define TESTS_DOM0_HARNESS_H
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,8 +17,8 @@
 
 #include "privcmd_client.h"
 
-static struct privcmd_conn pc;
-static const char *image; /* the kernel build() loads */
+static struct privcmd_conn pc __attribute__((unused));
+static const char *image __attribute__((unused)); /* the kernel build() loads */
 
 static inline int create(const char *name)
 {
@@ -115,6 +115,89 @@ static inline int stop_daemon(pid_t pid)
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The control socket of the xen-hv that start_run() started. */
+static char run_sock[100] __attribute__((unused)); /* fits sun_path */
+
+/*
+ * start_run — `xen-hv run IMAGE --memory 32 --control SOCK`, its output
+ * on a pipe read through *out; XENHV_PRIVCMD points the dom0-tools
+ * libraries at SOCK (run_sock).  Returns the pid.
+ */
+static inline pid_t start_run(const char *tag, const char *img, FILE **out)
+{
+    const char *xenhv = getenv("XENHV");
+    int pipefd[2];
+    pid_t pid;
+
+    *out = NULL;
+    if (!xenhv)
+        xenhv = "../../../xen-hv/xen-hv";
+    snprintf(run_sock, sizeof(run_sock), "/tmp/xenhv-%s-%d.sock", tag,
+             (int)getpid());
+    if (pipe(pipefd) < 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execl(xenhv, xenhv, "run", img, "--memory", "32", "--control", run_sock,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    *out = fdopen(pipefd[0], "r");
+    setenv(XENHV_PRIVCMD_ENV, run_sock, 1);
+    return pid;
+}
+
+/*
+ * read_ready — append output lines to acc until one holds "READY";
+ * returns that line (until the next call) or NULL at end of output.
+ */
+static inline const char *read_ready(FILE *out, char *acc, size_t len)
+{
+    static char line[512];
+
+    while (fgets(line, sizeof(line), out)) {
+        strncat(acc, line, len - strlen(acc) - 1);
+        if (strstr(line, "READY"))
+            return strstr(line, "READY");
+    }
+    return NULL;
+}
+
+/* drain — append the rest of the output to acc. */
+static inline void drain(FILE *out, char *acc, size_t len)
+{
+    char line[512];
+
+    while (fgets(line, sizeof(line), out))
+        strncat(acc, line, len - strlen(acc) - 1);
+}
+
+/* wait_exit — the exit status of pid, -1 when it did not exit normally. */
+static inline int wait_exit(pid_t pid)
+{
+    int status;
+
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * guest_tap_passed — the guest's TAP in acc reached "ok last" with no
+ * "not ok" and no "Bail out!".
+ */
+static inline int guest_tap_passed(const char *acc, int last)
+{
+    char want[32];
+
+    snprintf(want, sizeof(want), "ok %d", last);
+    return !strstr(acc, "\nnot ok") && strstr(acc, want) &&
+           !strstr(acc, "Bail out");
 }
 
 #endif
