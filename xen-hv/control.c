@@ -426,6 +426,85 @@ static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
     pthread_rwlock_unlock(&c->doms_lock);
 }
 
+/* The caller's side of a copy: one bounce page, gfn 0. */
+static void *bounce_frame(void *ctx, uint64_t gfn, bool write)
+{
+    (void)write;
+    return gfn == 0 ? ctx : NULL;
+}
+
+static void do_gnttab_copy(struct conn *k, const struct xenhv_msg *m,
+                           const uint8_t *payload)
+{
+    struct control *c = k->c;
+    static uint8_t out[XENHV_MSG_MAX];
+    static uint8_t bounce[4096] __attribute__((aligned(4096)));
+    const struct xenhv_copy_seg *seg;
+    uint32_t count, in_off, out_len;
+    int16_t *status = (int16_t *)out;
+
+    if (m->len < sizeof(count)) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    memcpy(&count, payload, sizeof(count));
+    if (count == 0 || count > XENHV_COPY_MAX_SEGS ||
+        m->len < sizeof(count) + count * sizeof(*seg)) {
+        reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return;
+    }
+    seg = (const struct xenhv_copy_seg *)(payload + sizeof(count));
+    in_off = sizeof(count) + count * sizeof(*seg);
+    out_len = count * sizeof(int16_t);
+    pthread_rwlock_rdlock(&c->doms_lock);
+    for (uint32_t i = 0; i < count; i++) {
+        struct xenhv_copy_seg s;
+        struct domain *d;
+        bool into = false;
+        memcpy(&s, &seg[i], sizeof(s));
+        struct gnttab_copy op = {.len = s.len, .flags = s.flags};
+        struct gnttab_mem_ops local = {bounce_frame, bounce};
+        d = hosted_find(c, s.domid);
+        if (s.flags == GNTCOPY_dest_gref) {
+            into = true;
+            if (m->len - in_off < s.len || s.len > sizeof(bounce)) {
+                status[i] = GNTST_bad_copy_arg;
+                continue;
+            }
+            memcpy(bounce, payload + in_off, s.len);
+            in_off += s.len;
+            op.source = (struct gnttab_copy_ptr){.domid = DOMID_SELF};
+            op.dest = (struct gnttab_copy_ptr){
+                .u.ref = s.ref, .domid = (domid_t)s.domid, .offset = s.offset};
+        } else if (s.flags == GNTCOPY_source_gref) {
+            op.source = (struct gnttab_copy_ptr){
+                .u.ref = s.ref, .domid = (domid_t)s.domid, .offset = s.offset};
+            op.dest = (struct gnttab_copy_ptr){.domid = DOMID_SELF};
+        } else {
+            status[i] = GNTST_bad_copy_arg;
+            continue;
+        }
+        if (!d) {
+            status[i] = GNTST_bad_domain;
+            continue;
+        }
+        {
+            struct gnttab_mem_ops gm = {guest_frame, d};
+            status[i] = (int16_t)gnttab_copy(
+                k->vd->gt, &op, into ? k->vd->gt : d->gnttab,
+                into ? &local : &gm, into ? d->gnttab : k->vd->gt,
+                into ? &gm : &local);
+        }
+        if (!into && status[i] == GNTST_okay &&
+            out_len + s.len <= sizeof(out)) {
+            memcpy(out + out_len, bounce, s.len);
+            out_len += s.len;
+        }
+    }
+    pthread_rwlock_unlock(&c->doms_lock);
+    reply(k, m, 0, out, out_len, -1);
+}
+
 static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
                             const struct xenhv_gnttab_unmap_req *r)
 {
@@ -840,6 +919,9 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
         do_gnttab_map(k, m, &r);
         return;
     }
+    case XENHV_OP_GNTTAB_COPY:
+        do_gnttab_copy(k, m, payload);
+        return;
     case XENHV_OP_GNTTAB_UNMAP: {
         struct xenhv_gnttab_unmap_req r;
         if (m->len != sizeof(r)) {

@@ -47,6 +47,25 @@ struct xenhv_gnttab_map_rep {
     uint32_t handle;
     uint64_t offset; /* bytes into the fd */
 };
+/*
+ * XENHV_OP_GNTTAB_COPY: GNTTABOP_copy between grants of a hosted domain
+ * and the caller's own bytes.  Request: uint32_t count, then count
+ * segments, then the bytes of every segment that copies *into* a grant
+ * (GNTCOPY_dest_gref), in order.  Reply: count int16_t GNTST_* statuses,
+ * then the bytes of every segment that copied *out of* a grant
+ * (GNTCOPY_source_gref) with status okay, in order.  Exactly one of the
+ * two flags per segment; offset + len within one 4 KiB page.
+ */
+struct xenhv_copy_seg {
+    uint32_t domid;
+    uint32_t ref;
+    uint16_t offset;
+    uint16_t len;
+    uint16_t flags; /* GNTCOPY_source_gref or GNTCOPY_dest_gref */
+    uint16_t pad;
+};
+#define XENHV_COPY_MAX_SEGS 8
+
 struct xenhv_gnttab_unmap_req {
     uint32_t handle;
 };
@@ -85,6 +104,7 @@ enum xenhv_op {
     /* Grants, mapped by domain 0 (gntdev-like). */
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
+    XENHV_OP_GNTTAB_COPY = 34,  /* req: copy segments + data  rep: see below */
 };
 
 struct xenhv_msg {

@@ -200,3 +200,74 @@ int xengnttab_set_max_grants(xengnttab_handle *h, uint32_t nr_grants)
     (void)nr_grants; /* xen-hv bounds mappings per connection (1024) */
     return 0;
 }
+
+/*
+ * xengnttab_grant_copy — Xen's GNTTABOP_copy between grants and this
+ * process's memory: each segment copies from a grant into seg->dest.virt
+ * (GNTCOPY_source_gref) or from seg->source.virt into a grant
+ * (GNTCOPY_dest_gref).  seg->status gets each GNTST_*; returns 0, or -1
+ * with errno when the request itself failed.  Sent in batches of
+ * XENHV_COPY_MAX_SEGS.
+ */
+int xengnttab_grant_copy(xengnttab_handle *h, uint32_t count,
+                         xengnttab_grant_copy_segment_t *segs)
+{
+    uint8_t req[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
+    uint8_t rep[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
+
+    for (uint32_t base = 0; base < count; base += XENHV_COPY_MAX_SEGS) {
+        uint32_t n = count - base < XENHV_COPY_MAX_SEGS ? count - base
+                                                        : XENHV_COPY_MAX_SEGS;
+        uint32_t off = sizeof(n) + n * sizeof(struct xenhv_copy_seg);
+        uint32_t got = 0, roff;
+        int rc;
+
+        memcpy(req, &n, sizeof(n));
+        for (uint32_t i = 0; i < n; i++) {
+            xengnttab_grant_copy_segment_t *s = &segs[base + i];
+            struct xenhv_copy_seg w = {.len = s->len, .flags = s->flags};
+            if (s->flags == GNTCOPY_dest_gref) {
+                w.domid = s->dest.foreign.domid;
+                w.ref = s->dest.foreign.ref;
+                w.offset = s->dest.foreign.offset;
+                if (off + s->len > sizeof(req)) {
+                    errno = E2BIG;
+                    return -1;
+                }
+                memcpy(req + off, s->source.virt, s->len);
+                off += s->len;
+            } else {
+                w.domid = s->source.foreign.domid;
+                w.ref = s->source.foreign.ref;
+                w.offset = s->source.foreign.offset;
+            }
+            memcpy(req + sizeof(n) + i * sizeof(w), &w, sizeof(w));
+        }
+        rc = privcmd_call(&h->conn, XENHV_OP_GNTTAB_COPY, req, off, rep,
+                          sizeof(rep), &got, NULL);
+        if (rc) {
+            errno = privcmd_errno(rc);
+            return -1;
+        }
+        if (got < n * sizeof(int16_t)) {
+            errno = EPROTO;
+            return -1;
+        }
+        roff = n * sizeof(int16_t);
+        for (uint32_t i = 0; i < n; i++) {
+            xengnttab_grant_copy_segment_t *s = &segs[base + i];
+            int16_t st;
+            memcpy(&st, rep + i * sizeof(st), sizeof(st));
+            s->status = st;
+            if (s->flags == GNTCOPY_source_gref && st == GNTST_okay) {
+                if (roff + s->len > got) {
+                    errno = EPROTO;
+                    return -1;
+                }
+                memcpy(s->dest.virt, rep + roff, s->len);
+                roff += s->len;
+            }
+        }
+    }
+    return 0;
+}

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         tap_skip_all("/dev/kvm not usable");
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
-    tap_plan(13);
+    tap_plan(16);
     pid = start_run("gm", img, &out);
     {
         const char *r = read_ready(out, guest_out, sizeof(guest_out));
@@ -84,6 +84,32 @@ int main(int argc, char **argv)
        "an out-of-range ref cannot be mapped");
     ok(xengnttab_map_grant_ref(gh, 42, (uint32_t)a, PROT_READ) == NULL,
        "a grant of an unknown domain cannot be mapped");
+    {
+        /* GNTTABOP_copy both ways through libxengnttab. */
+        uint8_t buf[16], src[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        xengnttab_grant_copy_segment_t seg[3] = {
+            {.source.foreign = {.ref = (uint32_t)a, .offset = 100, .domid = 1},
+             .dest.virt = buf,
+             .len = 16,
+             .flags = GNTCOPY_source_gref},
+            {.source.virt = src,
+             .dest.foreign = {.ref = (uint32_t)a, .offset = 300, .domid = 1},
+             .len = 8,
+             .flags = GNTCOPY_dest_gref},
+            {.source.virt = src,
+             .dest.foreign = {.ref = (uint32_t)b, .offset = 0, .domid = 1},
+             .len = 8,
+             .flags = GNTCOPY_dest_gref},
+        };
+        ok(xengnttab_grant_copy(gh, 3, seg) == 0 &&
+               seg[0].status == GNTST_okay && buf[0] == (uint8_t)700 &&
+               buf[15] == (uint8_t)(115 * 7),
+           "grant_copy out of the guest's grant");
+        ok(seg[1].status == GNTST_okay && rw && rw[300] == 1 && rw[307] == 8,
+           "grant_copy into the guest's grant (seen through our mapping)");
+        is_int(seg[2].status, GNTST_general_error,
+               "grant_copy into a read-only grant fails (general_error)");
+    }
     if (rw) {
         rw[0] = 0xd0;
         rw[4095] = 0x0d;
