@@ -53,6 +53,12 @@ struct vdom {
     struct shared_info *shared;         /* private page */
     struct conn *owner[VDOM_MAX_PORTS]; /* [c->lock] */
     struct vdom *next;                  /* [c->lock] */
+    /*
+     * A process domain's own memory (XENHV_OP_PDOM_MEMORY) and the struct
+     * domain other domains' grant operations see of it (no vCPUs): its
+     * grant table and that memory.  Freed under doms_lock held exclusive.
+     */
+    struct domain *as_domain;
 };
 
 struct conn {
@@ -165,6 +171,12 @@ static void vdom_free(struct vdom *v)
 {
     if (!v)
         return;
+    if (v->as_domain) {
+        struct domain *d = v->as_domain;
+        munmap(d->mem, d->mem_bytes);
+        close(d->mem_fd);
+        free(d);
+    }
     if (v->evd)
         evtchn_domain_destroy(v->evd);
     if (v->gt) {
@@ -366,7 +378,17 @@ static void peers_unlock(void *ctx)
 
 static struct domain *peers_find(void *ctx, domid_t domid)
 {
-    return hosted_find(ctx, domid);
+    struct control *c = ctx;
+    struct domain *d = hosted_find(c, domid);
+
+    if (!d && domid >= PDOM_FIRST_DOMID) {
+        pthread_mutex_lock(&c->lock);
+        for (struct vdom *v = c->pdoms; v; v = v->next)
+            if (v->domid == domid)
+                d = v->as_domain;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return d;
 }
 
 static struct hosted *hosted_entry(struct control *c, uint32_t domid)
@@ -503,6 +525,44 @@ static void do_gnttab_copy(struct conn *k, const struct xenhv_msg *m,
     }
     pthread_rwlock_unlock(&c->doms_lock);
     reply(k, m, 0, out, out_len, -1);
+}
+
+/* XENHV_OP_PDOM_MEMORY: see xenhv_privcmd.h. */
+static int32_t pdom_memory(struct conn *k, const uint8_t *payload, uint32_t len,
+                           int fd)
+{
+    struct vdom *v = k->vd;
+    struct domain *d;
+    uint64_t bytes;
+    void *mem;
+
+    if (k->privileged || len != sizeof(bytes) || fd < 0)
+        return -XEN_EINVAL;
+    memcpy(&bytes, payload, sizeof(bytes));
+    if (!bytes || (bytes & 4095) || bytes > (1ULL << 30))
+        return -XEN_EINVAL;
+    if (v->as_domain)
+        return -XEN_EEXIST;
+    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mem == MAP_FAILED)
+        return -XEN_EINVAL;
+    d = calloc(1, sizeof(*d));
+    if (!d || (d->mem_fd = dup(fd)) < 0) {
+        munmap(mem, bytes);
+        free(d);
+        return -XEN_ENOMEM;
+    }
+    d->domid = v->domid;
+    d->gnttab = v->gt;
+    d->mem = mem;
+    d->mem_bytes = d->ram_bytes = bytes;
+    d->gmem.nr_regions = 1;
+    d->gmem.region[0] = (struct gmem_region){0, bytes, mem};
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_lock(&k->c->lock);
+    v->as_domain = d;
+    pthread_mutex_unlock(&k->c->lock);
+    return 0;
 }
 
 static void do_gnttab_unmap(struct conn *k, const struct xenhv_msg *m,
@@ -922,6 +982,23 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_GNTTAB_COPY:
         do_gnttab_copy(k, m, payload);
         return;
+    case XENHV_OP_PDOM_MEMORY:
+        reply(k, m, pdom_memory(k, payload, m->len, fd), NULL, 0, -1);
+        return;
+    case XENHV_OP_GNTTAB_FRAMES: {
+        uint32_t n;
+        if (m->len != sizeof(n)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&n, payload, sizeof(n));
+        if (n == 0 || !gnttab_frame(k->vd->gt, n - 1)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        reply(k, m, 0, &n, sizeof(n), gnttab_frames_fd(k->vd->gt));
+        return;
+    }
     case XENHV_OP_GNTTAB_UNMAP: {
         struct xenhv_gnttab_unmap_req r;
         if (m->len != sizeof(r)) {
@@ -1002,6 +1079,11 @@ static void conn_free(struct conn *k)
             gnttab_unmap(v->gt, k->maps[i]);
     }
     /* A process domain dies with its last connection: peers see unbound. */
+    if (dead && dead->as_domain) {
+        /* Guests' grant operations may be using it: wait them out. */
+        pthread_rwlock_wrlock(&c->doms_lock);
+        pthread_rwlock_unlock(&c->doms_lock);
+    }
     vdom_free(dead);
     event_free(k->ev);
     close(k->fd);

@@ -66,6 +66,15 @@ struct xenhv_copy_seg {
 };
 #define XENHV_COPY_MAX_SEGS 8
 
+/*
+ * XENHV_OP_PDOM_MEMORY: a process domain's memory: the memfd passed
+ * (bytes, page multiple, at most 1 GiB), frame n = bytes [n*4096, +4096).
+ * Once only; -XEN_EEXIST after.  XENHV_OP_GNTTAB_FRAMES: grow the
+ * caller's grant table to `frames` frames (1..its maximum) and return the
+ * fd holding them (frame i at offset i * 4096) to map and write
+ * grant_entry_v1_t entries into, as a guest does.
+ */
+
 struct xenhv_gnttab_unmap_req {
     uint32_t handle;
 };
@@ -105,6 +114,9 @@ enum xenhv_op {
     XENHV_OP_GNTTAB_MAP = 30,   /* req: gnttab_map_req  rep: _rep; 1 fd */
     XENHV_OP_GNTTAB_UNMAP = 31, /* req: handle */
     XENHV_OP_GNTTAB_COPY = 34,  /* req: copy segments + data  rep: see below */
+    /* Process domains that grant their own pages (xengntshr). */
+    XENHV_OP_PDOM_MEMORY = 35,   /* req: uint64_t bytes + memfd */
+    XENHV_OP_GNTTAB_FRAMES = 36, /* req: uint32_t frames  rep: 1 fd */
 };
 
 struct xenhv_msg {

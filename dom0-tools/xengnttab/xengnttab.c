@@ -9,6 +9,7 @@
  * as gntdev's ioctl does, ENOMEM, …).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 
 #include "privcmd_client.h"
 
+#define SHR_PAGES 256 /* 1 MiB of memory a process can share */
+#define SHR_REFS  (4096 / sizeof(grant_entry_v1_t)) /* one frame */
+
 struct gnt_mapping {
     uint8_t *addr;
     uint32_t count;
@@ -27,9 +31,18 @@ struct gnt_mapping {
     struct gnt_mapping *next;
 };
 
+/* One handle type for both sides, as in <xengnttab.h>. */
 struct xengntdev_handle {
     struct privcmd_conn conn;
     struct gnt_mapping *maps;
+    /* Sharing side (xengntshr_*): this process's domain memory. */
+    uint8_t *mem;            /* SHR_PAGES pages, a memfd given to xen-hv */
+    uint8_t used[SHR_PAGES]; /* pages shared */
+    grant_ref_t ref_of[SHR_PAGES];
+    grant_entry_v1_t *entries; /* our grant table frame */
+    int next_ref;              /* refs handed out so far, from 8 */
+    grant_ref_t free_refs[SHR_REFS];
+    unsigned int nr_free_refs;
 };
 
 xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
@@ -268,6 +281,168 @@ int xengnttab_grant_copy(xengnttab_handle *h, uint32_t count,
                 roff += s->len;
             }
         }
+    }
+    return 0;
+}
+
+/*
+ * The sharing side: this process becomes (or already is) a process domain,
+ * hands xen-hv SHR_PAGES pages of memory and maps its grant table frame;
+ * sharing a page writes a grant entry for it, as a guest would.
+ */
+xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger,
+                                 unsigned open_flags)
+{
+    xengntshr_handle *h = calloc(1, sizeof(*h));
+    struct xenhv_hello_rep rep;
+    uint64_t bytes = SHR_PAGES * 4096;
+    uint32_t frames = 1;
+    int mfd = -1, gfd = -1, rc;
+
+    (void)logger;
+    (void)open_flags;
+    if (!h) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    h->mem = MAP_FAILED;
+    h->entries = MAP_FAILED;
+    rc = privcmd_open(&h->conn, &rep, NULL, 0);
+    if (rc)
+        goto fail;
+    mfd = memfd_create("xengntshr", MFD_CLOEXEC);
+    if (mfd < 0 || ftruncate(mfd, (off_t)bytes) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    h->mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    if (h->mem == MAP_FAILED) {
+        rc = -errno;
+        goto fail;
+    }
+    rc = privcmd_call_fd(&h->conn, XENHV_OP_PDOM_MEMORY, &bytes, sizeof(bytes),
+                         mfd, NULL, 0, NULL, NULL);
+    if (rc == 0)
+        rc = privcmd_call(&h->conn, XENHV_OP_GNTTAB_FRAMES, &frames,
+                          sizeof(frames), NULL, 0, NULL, &gfd);
+    if (rc == 0 && gfd < 0)
+        rc = -EPROTO;
+    if (rc)
+        goto fail;
+    h->entries = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, gfd, 0);
+    if (h->entries == MAP_FAILED) {
+        rc = -errno;
+        goto fail;
+    }
+    close(gfd);
+    close(mfd);
+    h->next_ref = 8; /* refs below 8 are the toolstack's (xenstore, console) */
+    return h;
+fail:
+    if (gfd >= 0)
+        close(gfd);
+    if (mfd >= 0)
+        close(mfd);
+    if (h->mem != MAP_FAILED)
+        munmap(h->mem, bytes);
+    if (h->conn.fd >= 0)
+        privcmd_disconnect(&h->conn);
+    free(h);
+    errno = rc < 0 ? -rc : EIO;
+    return NULL;
+}
+
+int xengntshr_close(xengntshr_handle *h)
+{
+    if (!h)
+        return 0;
+    if (h->entries != MAP_FAILED)
+        munmap(h->entries, 4096);
+    if (h->mem != MAP_FAILED)
+        munmap(h->mem, SHR_PAGES * 4096);
+    privcmd_disconnect(&h->conn); /* our domain (and its grants) goes */
+    free(h);
+    return 0;
+}
+
+static int ref_alloc(xengntshr_handle *h)
+{
+    if (h->nr_free_refs)
+        return (int)h->free_refs[--h->nr_free_refs];
+    return h->next_ref < (int)SHR_REFS ? h->next_ref++ : -1;
+}
+
+void *xengntshr_share_pages(xengntshr_handle *h, uint32_t domid, int count,
+                            uint32_t *refs, int writable)
+{
+    int start = -1;
+
+    if (count <= 0 || count > SHR_PAGES) {
+        errno = EINVAL;
+        return NULL;
+    }
+    for (int i = 0; i + count <= SHR_PAGES && start < 0; i++) {
+        int j = 0;
+        while (j < count && !h->used[i + j])
+            j++;
+        if (j == count)
+            start = i;
+    }
+    if (start < 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (int i = 0; i < count; i++) {
+        int ref = ref_alloc(h);
+        grant_entry_v1_t *e;
+        if (ref < 0) {
+            xengntshr_unshare(h, h->mem + (size_t)start * 4096, (uint32_t)i);
+            errno = ENOSPC;
+            return NULL;
+        }
+        e = &h->entries[ref];
+        e->domid = (domid_t)domid;
+        e->frame = (uint32_t)(start + i); /* our frame number */
+        __atomic_store_n(
+            &e->flags,
+            (uint16_t)(GTF_permit_access | (writable ? 0 : GTF_readonly)),
+            __ATOMIC_RELEASE);
+        h->used[start + i] = 1;
+        h->ref_of[start + i] = (grant_ref_t)ref;
+        refs[i] = (uint32_t)ref;
+    }
+    return h->mem + (size_t)start * 4096;
+}
+
+/*
+ * xengntshr_unshare — revoke the grants of count pages from start.  A page
+ * the grantee still maps cannot be revoked: -1 with errno EBUSY, and that
+ * page (and the ones after it) stay shared.
+ */
+int xengntshr_unshare(xengntshr_handle *h, void *start, uint32_t count)
+{
+    size_t first = (size_t)((uint8_t *)start - h->mem) / 4096;
+
+    if ((uint8_t *)start < h->mem || first + count > SHR_PAGES) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        size_t pg = first + i;
+        grant_entry_v1_t *e = &h->entries[h->ref_of[pg]];
+        uint16_t flags;
+        if (!h->used[pg])
+            continue;
+        flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+        do {
+            if (flags & (GTF_reading | GTF_writing)) {
+                errno = EBUSY;
+                return -1;
+            }
+        } while (!__atomic_compare_exchange_n(
+            &e->flags, &flags, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+        h->used[pg] = 0;
+        h->free_refs[h->nr_free_refs++] = h->ref_of[pg];
     }
     return 0;
 }
