@@ -101,31 +101,48 @@ static long op_setup_table(struct vcpu *v, gva_t arg)
     return copy_to_guest(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 }
 
+/*
+ * GNTTABOP_copy: the ops are read GNTTAB_COPY_CHUNK at a time (one guest
+ * copy, each op used from that copy only), each done, and each status
+ * written back to its own op as Xen does.
+ */
+#define GNTTAB_COPY_CHUNK 64
+
 static long op_copy(struct vcpu *v, gva_t arg, unsigned int count)
 {
+    struct gnttab_copy ops[GNTTAB_COPY_CHUNK];
 
-    for (unsigned int i = 0; i < count; i++) {
-        gva_t at = arg + (gva_t)i * sizeof(struct gnttab_copy);
-        struct gnttab_copy op;
-        struct domain *sdom, *ddom;
-        struct gnttab_mem_ops smem = {guest_frame_ptr, NULL};
-        struct gnttab_mem_ops dmem = {guest_frame_ptr, NULL};
-        int16_t st = GNTST_okay;
+    for (unsigned int base = 0; base < count; base += GNTTAB_COPY_CHUNK) {
+        unsigned int n =
+            count - base < GNTTAB_COPY_CHUNK ? count - base : GNTTAB_COPY_CHUNK;
+        gva_t at0 = arg + (gva_t)base * sizeof(ops[0]);
 
-        if (copy_from_guest(v, &op, at, sizeof(op)))
+        if (copy_from_guest(v, ops, at0, n * sizeof(ops[0])))
             return -XEN_EFAULT;
-        sdom = (op.flags & GNTCOPY_source_gref)
-                   ? peer_find(v, op.source.domid, &st)
-                   : v->d;
-        ddom = (op.flags & GNTCOPY_dest_gref) ? peer_find(v, op.dest.domid, &st)
-                                              : v->d;
-        smem.ctx = sdom;
-        dmem.ctx = ddom;
-        op.status = gnttab_copy(v->d->gnttab, &op, sdom ? sdom->gnttab : NULL,
-                                &smem, ddom ? ddom->gnttab : NULL, &dmem);
-        if (copy_to_guest(v, at + offsetof(struct gnttab_copy, status),
-                          &op.status, sizeof(op.status)))
-            return -XEN_EFAULT;
+        for (unsigned int i = 0; i < n; i++) {
+            struct gnttab_copy *op = &ops[i];
+            struct domain *sdom, *ddom;
+            struct gnttab_mem_ops smem = {guest_frame_ptr, NULL};
+            struct gnttab_mem_ops dmem = {guest_frame_ptr, NULL};
+            int16_t st = GNTST_okay;
+
+            sdom = (op->flags & GNTCOPY_source_gref)
+                       ? peer_find(v, op->source.domid, &st)
+                       : v->d;
+            ddom = (op->flags & GNTCOPY_dest_gref)
+                       ? peer_find(v, op->dest.domid, &st)
+                       : v->d;
+            smem.ctx = sdom;
+            dmem.ctx = ddom;
+            op->status =
+                gnttab_copy(v->d->gnttab, op, sdom ? sdom->gnttab : NULL, &smem,
+                            ddom ? ddom->gnttab : NULL, &dmem);
+            if (copy_to_guest(v,
+                              at0 + (gva_t)i * sizeof(ops[0]) +
+                                  offsetof(struct gnttab_copy, status),
+                              &op->status, sizeof(op->status)))
+                return -XEN_EFAULT;
+        }
     }
     return 0;
 }
