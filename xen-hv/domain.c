@@ -596,6 +596,17 @@ int domain_wait(struct domain *d)
     return reason;
 }
 
+void domain_copy_stats(const struct domain *d, uint64_t *ns, uint64_t *bytes)
+{
+    *ns = *bytes = 0;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        if (!d->vcpus[i])
+            continue;
+        *ns += d->vcpus[i]->copy_ns;
+        *bytes += d->vcpus[i]->copy_bytes;
+    }
+}
+
 void domain_exit_stats(const struct domain *d, uint64_t *exits,
                        uint64_t *hypercalls)
 {

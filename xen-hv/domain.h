@@ -91,6 +91,12 @@ void domain_kill(struct domain *d, const char *why);
 /* domain_destroy — free everything domain_create made (threads stopped). */
 void domain_destroy(struct domain *d);
 
+/*
+ * domain_copy_stats — time spent inside GNTTABOP_copy (ns) and the bytes
+ * it copied, over all vCPUs.
+ */
+void domain_copy_stats(const struct domain *d, uint64_t *ns, uint64_t *bytes);
+
 /* domain_exit_stats — total VM exits and hypercalls over all vCPUs. */
 void domain_exit_stats(const struct domain *d, uint64_t *exits,
                        uint64_t *hypercalls);

@@ -94,6 +94,8 @@ struct vcpu {
 
     /* Statistics */
     uint64_t nr_exits;      /* [V] */
+    uint64_t copy_ns;       /* [V] time inside GNTTABOP_copy */
+    uint64_t copy_bytes;    /* [V] bytes it copied (status okay) */
     uint64_t nr_hypercalls; /* [V] */
 };
 

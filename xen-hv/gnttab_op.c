@@ -13,6 +13,7 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <xen/errno.h>
 #include <xen/grant_table.h>
@@ -137,6 +138,8 @@ static long op_copy(struct vcpu *v, gva_t arg, unsigned int count)
             op->status =
                 gnttab_copy(v->d->gnttab, op, sdom ? sdom->gnttab : NULL, &smem,
                             ddom ? ddom->gnttab : NULL, &dmem);
+            if (op->status == GNTST_okay)
+                v->copy_bytes += op->len;
             if (copy_to_guest(v,
                               at0 + (gva_t)i * sizeof(ops[0]) +
                                   offsetof(struct gnttab_copy, status),
@@ -259,8 +262,18 @@ static long grant_table_op(struct vcpu *v, const struct hypercall_args *a)
         return op_unmap(v, arg, count);
     case GNTTABOP_setup_table:
         return count == 1 ? op_setup_table(v, arg) : -XEN_EINVAL;
-    case GNTTABOP_copy:
-        return op_copy(v, arg, count);
+    case GNTTABOP_copy: {
+        /* Timed, for `xen-hv run --stats` (the copy rate xen-hv itself
+         * achieves, without the exit around it). */
+        struct timespec t0, t1;
+        long rc;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = op_copy(v, arg, count);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        v->copy_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+                      (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+        return rc;
+    }
     case GNTTABOP_query_size:
         return count == 1 ? op_query_size(v, arg) : -XEN_EINVAL;
     case GNTTABOP_set_version: {

@@ -265,8 +265,13 @@ static int cmd_run(int argc, char **argv)
     if (stats) {
         uint64_t exits, hcalls;
         domain_exit_stats(d, &exits, &hcalls);
-        fprintf(stderr, "xen-hv: exits=%llu hypercalls=%llu\n",
-                (unsigned long long)exits, (unsigned long long)hcalls);
+        uint64_t cns, cbytes;
+        domain_copy_stats(d, &cns, &cbytes);
+        fprintf(stderr,
+                "xen-hv: exits=%llu hypercalls=%llu gnttab_copy_ns=%llu "
+                "gnttab_copy_bytes=%llu\n",
+                (unsigned long long)exits, (unsigned long long)hcalls,
+                (unsigned long long)cns, (unsigned long long)cbytes);
     }
     if (destroyed)
         status = EXIT_DESTROYED;
