@@ -253,7 +253,14 @@ void domain_shutdown(struct domain *d, int reason)
     /* Tell the control domain, as Xen's domain_shutdown() does. */
     if (first && d->evtchn)
         evtchn_send_global_virq(d->evtchn, 0, VIRQ_DOM_EXC);
-    event_base_loopbreak(d->evbase);
+    /*
+     * Wake the event loop through an event, not event_base_loopbreak():
+     * a break requested while the loop is between two runs is lost
+     * (event_base_loop() clears it when it starts), and the loop would
+     * then wait forever.
+     */
+    if (first && d->shutdown_ev)
+        event_active(d->shutdown_ev, EV_READ, 0);
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)
@@ -427,6 +434,12 @@ static int setup_vcpu_cpuid(struct domain *d, struct vcpu *v, char *err,
     return 0;
 }
 
+/* Runs on the event loop: leave it so domain_wait() sees the shutdown. */
+static void shutdown_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+    event_base_loopbreak(arg);
+}
+
 int domain_create(const struct kvm_host *h, struct event_base *base,
                   const struct domain_config *cfg, struct domain **out,
                   char *err, size_t errlen)
@@ -479,6 +492,11 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
         goto fail;
     }
     d->shared_info = d->shared_info_priv;
+    d->shutdown_ev = event_new(base, -1, 0, shutdown_wakeup, base);
+    if (!d->shutdown_ev) {
+        rc = -ENOMEM;
+        goto fail;
+    }
 
     d->vm_fd = kvm_vm_create(h, XENHV_HYPERCALL_MSR);
     if (d->vm_fd < 0) {
@@ -646,6 +664,8 @@ void domain_destroy(struct domain *d)
         gnttab_domain_destroy(d->gnttab);
     }
     free(d->grant_maps);
+    if (d->shutdown_ev)
+        event_free(d->shutdown_ev);
     if (d->vm_fd >= 0)
         close(d->vm_fd);
     if (d->mem)

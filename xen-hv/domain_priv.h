@@ -150,6 +150,7 @@ struct domain {
     int shutdown_reason;          /* [D] SHUTDOWN_* or -1 */
     int shutdown_code;            /* [D] SCHEDOP_shutdown_code, -1 = none */
     pthread_cond_t shutdown_cond; /* [D] */
+    struct event *shutdown_ev;    /* [C] activated once on shutdown */
 
     char *xen_cmdline;      /* [C] what XENVER_commandline reports to dom0 */
     struct console_log log; /* own lock */

@@ -27,17 +27,43 @@ void sched_timer_event(struct vcpu *v)
     evtchn_send_virq(v->d->evtchn, VIRQ_TIMER, v->vcpu_id);
 }
 
+/* A timeval for delta_ns, rounded up to whole microseconds. */
+static struct timeval ns_to_tv(uint64_t delta_ns)
+{
+    struct timeval tv = {
+        .tv_sec = (time_t)(delta_ns / 1000000000ULL),
+        .tv_usec = (suseconds_t)((delta_ns % 1000000000ULL + 999) / 1000),
+    };
+    if (tv.tv_usec >= 1000000) {
+        tv.tv_sec++;
+        tv.tv_usec -= 1000000;
+    }
+    return tv;
+}
+
 void sched_timer_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct vcpu *v = arg;
     struct domain *d = v->d;
-    bool armed;
+    uint64_t deadline, now;
 
     pthread_mutex_lock(&d->lock);
-    armed = v->singleshot_deadline != 0;
+    deadline = v->singleshot_deadline;
+    now = domain_system_time(d);
+    if (deadline && now < deadline) {
+        /*
+         * libevent's clock (and its cached time) is not the guest's
+         * system time: never deliver early — Xen's timers do not — but
+         * wait for the rest.
+         */
+        struct timeval tv = ns_to_tv(deadline - now);
+        pthread_mutex_unlock(&d->lock);
+        evtimer_add(v->singleshot, &tv);
+        return;
+    }
     v->singleshot_deadline = 0;
     pthread_mutex_unlock(&d->lock);
-    if (armed)
+    if (deadline)
         sched_timer_event(v);
 }
 
@@ -65,16 +91,8 @@ void sched_timer_set(struct vcpu *v, uint64_t deadline_ns)
 {
     struct domain *d = v->d;
     uint64_t now = domain_system_time(d);
-    uint64_t delta = deadline_ns > now ? deadline_ns - now : 0;
-    struct timeval tv = {
-        .tv_sec = (time_t)(delta / 1000000000ULL),
-        .tv_usec = (suseconds_t)((delta % 1000000000ULL + 999) / 1000),
-    };
+    struct timeval tv = ns_to_tv(deadline_ns > now ? deadline_ns - now : 0);
 
-    if (tv.tv_usec >= 1000000) {
-        tv.tv_sec++;
-        tv.tv_usec -= 1000000;
-    }
     pthread_mutex_lock(&d->lock);
     v->singleshot_deadline = deadline_ns ? deadline_ns : 1;
     pthread_mutex_unlock(&d->lock);
