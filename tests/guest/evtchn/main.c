@@ -42,7 +42,7 @@ void test_main(void)
     uint64_t t0, t1;
 
     require_xen();
-    tap_plan(28);
+    tap_plan(30);
     vi = vcpu_info_of(0);
 
     /* VIRQ_TIMER (per vCPU). */
@@ -125,4 +125,8 @@ void test_main(void)
         is_int(HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &ic),
                -XEN_ENOSYS, "FIFO init_control is -ENOSYS (2-level only)");
     }
+    is_int(HYPERVISOR_event_channel_op(EVTCHNOP_send, BAD_PTR), -XEN_EFAULT,
+           "an argument at an unmapped address is -EFAULT");
+    is_int(HYPERVISOR_event_channel_op(99, NULL), -XEN_ENOSYS,
+           "an unknown EVTCHNOP is -ENOSYS");
 }

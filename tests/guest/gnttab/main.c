@@ -47,7 +47,7 @@ void test_main(void)
     struct gnttab_setup_table st = {.dom = DOMID_SELF, .nr_frames = 1};
 
     require_xen();
-    tap_plan(24);
+    tap_plan(27);
     r = cpuid(xen_cpuid_base + 4, 0);
     self = (r.eax & XEN_HVM_CPUID_DOMID_PRESENT) ? (domid_t)r.ecx : 0;
     ok(self != 0, "our domid from CPUID is %u", self);
@@ -142,6 +142,12 @@ void test_main(void)
         u.host_addr = m.host_addr;
         HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1);
         is_int(u.status, GNTST_okay, "unmap");
+        is_int(HYPERVISOR_grant_table_op(GNTTABOP_copy, BAD_PTR, 1),
+               -XEN_EFAULT, "copy ops at an unmapped address: -EFAULT");
+        is_int(HYPERVISOR_grant_table_op(GNTTABOP_query_size, &qs, 2),
+               -XEN_EINVAL, "query_size with count 2 is -EINVAL");
+        is_int(HYPERVISOR_grant_table_op(99, NULL, 0), -XEN_ENOSYS,
+               "an unknown GNTTABOP is -ENOSYS");
         ok(!(gnt[8].flags & (GTF_reading | GTF_writing)) &&
                ((volatile uint8_t *)mapat)[0] == 0x5a,
            "flags cleared and the frame shows its own page again");
