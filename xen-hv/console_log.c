@@ -62,6 +62,14 @@ void console_log_write(struct console_log *l, const char *s, size_t n)
     pthread_mutex_unlock(&l->lock);
 }
 
+void console_log_clear(struct console_log *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->start = 0;
+    l->len = 0;
+    pthread_mutex_unlock(&l->lock);
+}
+
 size_t console_log_read(struct console_log *l, char *out, size_t max,
                         uint64_t *dropped)
 {

@@ -29,6 +29,9 @@ void console_log_destroy(struct console_log *l);
 /* console_log_write — append n bytes (any content). */
 void console_log_write(struct console_log *l, const char *s, size_t n);
 
+/* console_log_clear — forget the bytes held (dropped count kept). */
+void console_log_clear(struct console_log *l);
+
 /*
  * console_log_read — copy up to max bytes, oldest first, into out.
  * Returns the number of bytes copied; *dropped (if not NULL) gets the

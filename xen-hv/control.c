@@ -811,9 +811,12 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, 0, &rep, sizeof(rep), d->mem_fd);
         return;
     }
-    case XENHV_OP_CONSOLE_READ: {
+    case XENHV_OP_CONSOLE_READ:
+    case XENHV_OP_CONSOLE_CLEAR: {
         static char buf[XENHV_MSG_MAX - sizeof(struct xenhv_msg)];
         size_t n = console_log_read(&d->log, buf, sizeof(buf), NULL);
+        if (m->op == XENHV_OP_CONSOLE_CLEAR)
+            console_log_clear(&d->log);
         reply(k, m, 0, buf, (uint32_t)n, -1);
         return;
     }
@@ -1021,6 +1024,7 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_DOMAIN_LIST:
     case XENHV_OP_FOREIGN_MEMORY:
     case XENHV_OP_CONSOLE_READ:
+    case XENHV_OP_CONSOLE_CLEAR:
     case XENHV_OP_DOMAIN_BUILD:
     case XENHV_OP_DOMAIN_UNPAUSE:
     case XENHV_OP_DOMAIN_PAUSE:

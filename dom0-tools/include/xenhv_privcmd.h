@@ -100,6 +100,8 @@ enum xenhv_op {
     XENHV_OP_DOMAIN_LIST = 20,    /* rep: n x struct xenhv_domain_info */
     XENHV_OP_FOREIGN_MEMORY = 21, /* req: domid  rep: regions; 1 fd */
     XENHV_OP_CONSOLE_READ = 22,   /* req: domid  rep: bytes */
+    /* req: xenhv_console_clear: read, then empty the log (`xl dmesg -c`) */
+    XENHV_OP_CONSOLE_CLEAR = 37,
     /* Domain life cycle (privileged; `xen-hv daemon` hosts many). */
     XENHV_OP_DOMAIN_CREATE = 23,    /* req: domain_create_req  rep: domid */
     XENHV_OP_DOMAIN_BUILD = 24,     /* req: domain_build_req + kernel fd */
@@ -208,6 +210,11 @@ struct xenhv_vcpu_setcontext {
     uint32_t domid;
     uint32_t vcpu;
     uint8_t ctx[128]; /* struct vcpu_hvm_context (bytes used: its size) */
+};
+
+/* XENHV_OP_CONSOLE_CLEAR: the log's bytes come back, then it is empty. */
+struct xenhv_console_clear {
+    uint32_t domid;
 };
 
 /* XENHV_OP_FOREIGN_MEMORY: where each gpa range lives in the memfd. */

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         tap_skip_all("needs root: only the control domain creates domains");
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
-    tap_plan(18);
+    tap_plan(20);
     pid = start_daemon("p");
     ok(pc.fd >= 0, "connected to the daemon as domain 0");
     a = create("server");
@@ -87,6 +87,16 @@ int main(int argc, char **argv)
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "server's TAP passed");
     ok(strstr(con, "store_pfn=feff0 maxres=16384") != NULL,
        "the guest saw the HVM param and the maximum reservation we set");
+    {
+        uint32_t d = (uint32_t)a, n = 0;
+        char tmp[64];
+        ok(privcmd_call(&pc, XENHV_OP_CONSOLE_CLEAR, &d, sizeof(d), tmp,
+                        sizeof(tmp), &n, NULL) == 0 &&
+               n > 0,
+           "console clear returns what was there");
+        console(a, con, sizeof(con));
+        ok(con[0] == 0, "and leaves the log empty");
+    }
     console(b, con, sizeof(con));
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "client's TAP passed");
     {

@@ -17,7 +17,7 @@ int main(void)
     size_t n;
     int pipefd[2];
 
-    tap_plan(11);
+    tap_plan(13);
     is_int(console_log_init(&l, 8, -1), 0, "init with 8 bytes");
     console_log_write(&l, "abc", 3);
     n = console_log_read(&l, out, sizeof(out), &dropped);
@@ -35,6 +35,12 @@ int main(void)
     is_u64(dropped, 2 + 8 + 8, "dropped counts the old contents and head");
     n = console_log_read(&l, out, 3, NULL);
     ok(n == 3 && memcmp(out, "89A", 3) == 0, "read is bounded by max");
+    console_log_clear(&l);
+    n = console_log_read(&l, out, sizeof(out), &dropped);
+    ok(n == 0 && dropped == 18, "clear empties the log, keeps the count");
+    console_log_write(&l, "xy", 2);
+    n = console_log_read(&l, out, sizeof(out), NULL);
+    ok(n == 2 && memcmp(out, "xy", 2) == 0, "writes after a clear");
     console_log_destroy(&l);
 
     ok(pipe(pipefd) == 0, "pipe");
