@@ -639,6 +639,8 @@ static void domain_info(struct domain *d, struct xenhv_domain_info *info)
                                 : d->shared_info_gpa >> GMEM_PAGE_SHIFT;
     memcpy(info->handle, d->handle, sizeof(info->handle));
     pthread_mutex_unlock(&d->lock);
+    /* [V] counters: a racy but harmless read of each vCPU's total. */
+    domain_exit_stats(d, &info->nr_exits, &info->nr_hypercalls);
 }
 
 /* Privileged requests about hosted domains (doms_lock held shared). */

@@ -158,6 +158,8 @@ struct xenhv_domain_info {
     uint64_t cpu_time;        /* ns the vCPUs spent running */
     uint64_t shared_info_gfn; /* ~0 until the guest maps it */
     uint8_t handle[16];       /* UUID */
+    uint64_t nr_exits;        /* VM exits so far, all vCPUs */
+    uint64_t nr_hypercalls;   /* hypercalls so far, all vCPUs */
 };
 
 /* XENHV_OP_DOMAIN_CREATE: a paused, empty PVH domain. */

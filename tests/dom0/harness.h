@@ -60,6 +60,22 @@ static inline void console(int domid, char *buf, size_t len)
     buf[n] = 0;
 }
 
+/* domid's info (DOMAIN_LIST), or 0 when it is not there. */
+static inline int domain_info_of(int domid, struct xenhv_domain_info *out)
+{
+    struct xenhv_domain_info info[32];
+    uint32_t n = 0;
+
+    privcmd_call(&pc, XENHV_OP_DOMAIN_LIST, NULL, 0, info, sizeof(info), &n,
+                 NULL);
+    for (uint32_t j = 0; j < n / sizeof(info[0]); j++)
+        if ((int)info[j].domid == domid) {
+            *out = info[j];
+            return 1;
+        }
+    return 0;
+}
+
 /* Wait until domid shut down; returns its reason or -1 after 30 s. */
 static inline int wait_shutdown(int domid)
 {

@@ -28,6 +28,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : ".";
     char img[512], cmd[256], con[16384];
     int a, b, e, port = -1;
+    struct xenhv_domain_info before, sa, cb;
     pid_t pid;
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
@@ -78,11 +79,21 @@ int main(int argc, char **argv)
             usleep(20000);
     }
     ok(port > 0, "the server offers port %d", port);
+    /* The server now only waits: count both sides' exits from here. */
+    domain_info_of(a, &before);
     snprintf(cmd, sizeof(cmd), "role=client peer=%d port=%d", a, port);
     ok(build(b, cmd) == 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, b) == 0,
        "client built and running");
     is_int(wait_shutdown(b), SHUTDOWN_poweroff, "the client finished");
     is_int(wait_shutdown(a), SHUTDOWN_poweroff, "the server finished");
+    if (domain_info_of(a, &sa) && domain_info_of(b, &cb))
+        tap_diag("bench guest_guest_exits_per_rtt=%.2f "
+                 "hypercalls_per_rtt=%.2f (both guests, waits and the "
+                 "client's boot included)",
+                 (double)(sa.nr_exits - before.nr_exits + cb.nr_exits) / 20,
+                 (double)(sa.nr_hypercalls - before.nr_hypercalls +
+                          cb.nr_hypercalls) /
+                     20);
     console(a, con, sizeof(con));
     ok(!strstr(con, "not ok") && strstr(con, "ok 2"), "server's TAP passed");
     ok(strstr(con, "store_pfn=feff0 maxres=16384") != NULL,
