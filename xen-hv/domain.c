@@ -245,7 +245,6 @@ void domain_shutdown(struct domain *d, int reason)
         d->shutdown_reason = d->shutdown_code;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             pthread_cond_broadcast(&d->vcpus[i]->cond);
-        pthread_cond_broadcast(&d->shutdown_cond);
     }
     pthread_mutex_unlock(&d->lock);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
@@ -473,7 +472,6 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
     d->shutdown_code = -1;
     d->shared_info_gpa = INVALID_GPA;
     pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->shutdown_cond, NULL);
     for (unsigned int i = 0; i < sizeof(d->handle); i++)
         d->handle[i] = (uint8_t)random();
     d->handle[6] = (d->handle[6] & 0x0f) | 0x40; /* UUID v4 */
@@ -678,6 +676,5 @@ void domain_destroy(struct domain *d)
         console_log_destroy(&d->log);
     free(d->xen_cmdline);
     pthread_mutex_destroy(&d->lock);
-    pthread_cond_destroy(&d->shutdown_cond);
     free(d);
 }

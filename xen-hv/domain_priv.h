@@ -63,7 +63,6 @@ struct vcpu {
     struct kvm_run *run;  /* [C] its kvm_run mapping */
     pthread_t thread;     /* [C] */
     bool thread_started;  /* [C] */
-    pid_t tid;            /* [V] */
     int schedstat_fd;     /* [V] /proc/thread-self/schedstat */
 
     /* Xen's vCPU state */
@@ -84,7 +83,6 @@ struct vcpu {
     struct event *singleshot;     /* [C] libevent timer */
     uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
     struct event *periodic;       /* [C] libevent persistent timer */
-    uint64_t periodic_period;     /* [D] ns, 0 = off */
     bool blocked;                 /* [D] inside SCHEDOP_block */
 
     /* Runstate (time.c) */
@@ -145,12 +143,11 @@ struct domain {
     uint64_t wc_sec, wc_nsec;   /* [C] host wall clock at system time 0 */
 
     /* Shutdown (SCHEDOP_shutdown, crashes) */
-    bool is_shutting_down;        /* [D] */
-    bool paused;                  /* [D] by the control domain (domain_pause) */
-    int shutdown_reason;          /* [D] SHUTDOWN_* or -1 */
-    int shutdown_code;            /* [D] SCHEDOP_shutdown_code, -1 = none */
-    pthread_cond_t shutdown_cond; /* [D] */
-    struct event *shutdown_ev;    /* [C] activated once on shutdown */
+    bool is_shutting_down;     /* [D] */
+    bool paused;               /* [D] by the control domain (domain_pause) */
+    int shutdown_reason;       /* [D] SHUTDOWN_* or -1 */
+    int shutdown_code;         /* [D] SCHEDOP_shutdown_code, -1 = none */
+    struct event *shutdown_ev; /* [C] activated once on shutdown */
 
     char *xen_cmdline;      /* [C] what XENVER_commandline reports to dom0 */
     struct console_log log; /* own lock */

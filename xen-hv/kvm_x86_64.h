@@ -25,7 +25,6 @@ struct kvm_host {
     struct kvm_cpuid2 *supported; /* KVM_GET_SUPPORTED_CPUID */
     unsigned int supported_cap;   /* entries allocated in supported */
     bool has_xen_hvm;             /* KVM_CAP_XEN_HVM (hypercall intercept) */
-    bool has_tsc_offset_attr;     /* KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET */
     bool is_kvm_pvm;              /* platform quirks apply (see README) */
 };
 

@@ -80,9 +80,6 @@ void sched_periodic_set(struct vcpu *v, uint64_t period_ns)
     };
 
     evtimer_del(v->periodic);
-    pthread_mutex_lock(&v->d->lock);
-    v->periodic_period = period_ns;
-    pthread_mutex_unlock(&v->d->lock);
     if (period_ns)
         evtimer_add(v->periodic, &tv);
 }

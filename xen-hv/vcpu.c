@@ -227,7 +227,6 @@ void *vcpu_thread(void *arg)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-    v->tid = gettid();
     v->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 
     pthread_mutex_lock(&d->lock);
