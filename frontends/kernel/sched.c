@@ -43,3 +43,19 @@ int sched_sleep_until(uint64_t deadline_ns)
     }
     return 0;
 }
+
+int sched_wait_count(volatile unsigned int *count, unsigned int n,
+                     uint64_t timeout_ns)
+{
+    unsigned int id = smp_id();
+    uint64_t deadline = time_now_ns() + timeout_ns;
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
+
+    bind_virq_timer(id);
+    while (*count < n && time_now_ns() < deadline) {
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, id, &t);
+        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+        evtchn_poll();
+    }
+    return *count >= n;
+}

@@ -15,7 +15,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <xenevtchn.h>
+
 #include "privcmd_client.h"
+
+/*
+ * wait_event — the next port that fires on h within ms milliseconds,
+ * unmasked again for the next event; -1 on timeout.
+ */
+static inline int wait_event(xenevtchn_handle *h, int ms)
+{
+    struct pollfd p = {.fd = xenevtchn_fd(h), .events = POLLIN};
+    int port;
+
+    if (poll(&p, 1, ms) != 1)
+        return -1;
+    port = xenevtchn_pending(h);
+    if (port > 0)
+        xenevtchn_unmask(h, (evtchn_port_t)port);
+    return port;
+}
 
 static struct privcmd_conn pc __attribute__((unused));
 static const char *image __attribute__((unused)); /* the kernel build() loads */

@@ -39,30 +39,6 @@
 #define N      8000
 #define ROUNDS 8
 
-/* The 2-instruction stub, shaped like a hypercall page entry. */
-asm(".text\n"
-    ".globl null_pio_stub\n"
-    "null_pio_stub:\n"
-    "    outb %al, $0xe5\n"
-    "    ret\n");
-extern const uint8_t null_pio_stub[];
-
-/* As in the hypercall bench: hypercall5() without hypercall_ready. */
-static inline long stub_call5(const void *stub, unsigned long a1,
-                              unsigned long a2, unsigned long a3,
-                              unsigned long a4, unsigned long a5)
-{
-    register unsigned long r10 asm("r10") = a4;
-    register unsigned long r8 asm("r8") = a5;
-    long ret;
-
-    asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-                 : [stub] "r"(stub)
-                 : "memory", "rcx", "r9", "r11", "cc");
-    return ret;
-}
-
 static volatile unsigned long handled;
 
 static void count(evtchn_port_t port, void *arg)
@@ -122,11 +98,11 @@ void kernel_main(void)
 
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++) {
-            stub_call5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_a, 0, 0,
-                       0);
+            hypercall_stub5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_a,
+                            0, 0, 0);
             evtchn_poll();
-            stub_call5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_b, 0, 0,
-                       0);
+            hypercall_stub5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_b,
+                            0, 0, 0);
             evtchn_poll();
         }
         d = (time_now_ns() - t0) * ROUNDS;
@@ -134,10 +110,10 @@ void kernel_main(void)
 
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++) {
-            stub_call5(null_pio_stub, EVTCHNOP_send, (unsigned long)&send_a, 0,
-                       0, 0);
-            stub_call5(null_pio_stub, EVTCHNOP_send, (unsigned long)&send_b, 0,
-                       0, 0);
+            hypercall_stub5(null_exit_stub, EVTCHNOP_send,
+                            (unsigned long)&send_a, 0, 0, 0);
+            hypercall_stub5(null_exit_stub, EVTCHNOP_send,
+                            (unsigned long)&send_b, 0, 0, 0);
         }
         d = (time_now_ns() - t0) * ROUNDS;
         raw = d < raw ? d : raw;
@@ -145,12 +121,12 @@ void kernel_main(void)
         /* The matched pair: identical guest instructions, see above. */
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++) {
-            stub_call5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_a, 0, 0,
-                       0);
+            hypercall_stub5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_a,
+                            0, 0, 0);
             mark_pending((evtchn_port_t)b);
             evtchn_poll();
-            stub_call5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_b, 0, 0,
-                       0);
+            hypercall_stub5(evtchn_stub, EVTCHNOP_send, (unsigned long)&send_b,
+                            0, 0, 0);
             mark_pending((evtchn_port_t)a);
             evtchn_poll();
         }
@@ -159,12 +135,12 @@ void kernel_main(void)
 
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++) {
-            stub_call5(null_pio_stub, EVTCHNOP_send, (unsigned long)&send_a, 0,
-                       0, 0);
+            hypercall_stub5(null_exit_stub, EVTCHNOP_send,
+                            (unsigned long)&send_a, 0, 0, 0);
             mark_pending((evtchn_port_t)b);
             evtchn_poll();
-            stub_call5(null_pio_stub, EVTCHNOP_send, (unsigned long)&send_b, 0,
-                       0, 0);
+            hypercall_stub5(null_exit_stub, EVTCHNOP_send,
+                            (unsigned long)&send_b, 0, 0, 0);
             mark_pending((evtchn_port_t)a);
             evtchn_poll();
         }

@@ -48,22 +48,6 @@ static struct gnttab_copy ops[PAGES];
 static const unsigned int batches[] = {1, 16, 64};
 #define NR_BATCHES (sizeof(batches) / sizeof(batches[0]))
 
-/* As in the hypercall bench: hypercall5() without hypercall_ready. */
-static inline long stub_call5(const void *stub, unsigned long a1,
-                              unsigned long a2, unsigned long a3,
-                              unsigned long a4, unsigned long a5)
-{
-    register unsigned long r10 asm("r10") = a4;
-    register unsigned long r8 asm("r8") = a5;
-    long ret;
-
-    asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-                 : [stub] "r"(stub)
-                 : "memory", "rcx", "r9", "r11", "cc");
-    return ret;
-}
-
 static uint64_t gfn_of(const void *p)
 {
     return (uint64_t)(uintptr_t)p >> 12; /* identity mapped */
@@ -138,8 +122,8 @@ static void grant_setup(void)
 static void copy_unit(const void *gnttab_stub, unsigned int batch)
 {
     for (unsigned int i = 0; i < PAGES; i += batch) {
-        long rc = stub_call5(gnttab_stub, GNTTABOP_copy, (unsigned long)&ops[i],
-                             batch, 0, 0);
+        long rc = hypercall_stub5(gnttab_stub, GNTTABOP_copy,
+                                  (unsigned long)&ops[i], batch, 0, 0);
         if (rc || ops[i].status != GNTST_okay)
             fail("GNTTABOP_copy", rc ? rc : ops[i].status);
     }
@@ -199,11 +183,11 @@ void kernel_main(void)
 
         t0 = time_now_ns();
         for (int i = 0; i < MAP_PAIRS; i++) {
-            stub_call5(gnttab_stub, GNTTABOP_map_grant_ref, (unsigned long)&m,
-                       1, 0, 0);
+            hypercall_stub5(gnttab_stub, GNTTABOP_map_grant_ref,
+                            (unsigned long)&m, 1, 0, 0);
             u.handle = m.handle;
-            stub_call5(gnttab_stub, GNTTABOP_unmap_grant_ref, (unsigned long)&u,
-                       1, 0, 0);
+            hypercall_stub5(gnttab_stub, GNTTABOP_unmap_grant_ref,
+                            (unsigned long)&u, 1, 0, 0);
             if (m.status != GNTST_okay || u.status != GNTST_okay)
                 fail("map/unmap", m.status ? m.status : u.status);
         }
@@ -213,11 +197,11 @@ void kernel_main(void)
         /* Same instructions: the handle copy and the status test too. */
         t0 = time_now_ns();
         for (int i = 0; i < MAP_PAIRS; i++) {
-            stub_call5(version_stub, XENVER_version, (unsigned long)&m, 1, 0,
-                       0);
+            hypercall_stub5(version_stub, XENVER_version, (unsigned long)&m, 1,
+                            0, 0);
             u.handle = m.handle;
-            stub_call5(version_stub, XENVER_version, (unsigned long)&u, 1, 0,
-                       0);
+            hypercall_stub5(version_stub, XENVER_version, (unsigned long)&u, 1,
+                            0, 0);
             if (m.status != GNTST_okay || u.status != GNTST_okay)
                 fail("null pair", m.status ? m.status : u.status);
         }

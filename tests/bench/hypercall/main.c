@@ -21,35 +21,6 @@
 #define N      20000
 #define ROUNDS 10
 
-/* The 2-instruction stub, shaped like a hypercall page entry. */
-asm(".text\n"
-    ".globl null_pio_stub\n"
-    "null_pio_stub:\n"
-    "    outb %al, $0xe5\n"
-    "    ret\n");
-extern const uint8_t null_pio_stub[];
-
-/*
- * Same register set-up and clobbers as hypercall5() in hypercall.h, minus
- * its hypercall_ready check, so that the hypercall loop and the raw loop
- * run the very same guest instructions and differ only in what xen-hv does
- * with the exit.
- */
-static inline long stub_call5(const void *stub, unsigned long a1,
-                              unsigned long a2, unsigned long a3,
-                              unsigned long a4, unsigned long a5)
-{
-    register unsigned long r10 asm("r10") = a4;
-    register unsigned long r8 asm("r8") = a5;
-    long ret;
-
-    asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-                 : [stub] "r"(stub)
-                 : "memory", "rcx", "r9", "r11", "cc");
-    return ret;
-}
-
 /* Print v / 1000 with three decimals. */
 static void print_milli(const char *name, uint64_t milli)
 {
@@ -78,13 +49,13 @@ void kernel_main(void)
 
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++)
-            stub_call5(xen_version_stub, XENVER_version, 0, 0, 0, 0);
+            hypercall_stub5(xen_version_stub, XENVER_version, 0, 0, 0, 0);
         d = (time_now_ns() - t0) * ROUNDS;
         hc = d < hc ? d : hc;
 
         t0 = time_now_ns();
         for (int i = 0; i < N / ROUNDS; i++)
-            stub_call5(null_pio_stub, XENVER_version, 0, 0, 0, 0);
+            hypercall_stub5(null_exit_stub, XENVER_version, 0, 0, 0, 0);
         d = (time_now_ns() - t0) * ROUNDS;
         pio_call = d < pio_call ? d : pio_call;
 

@@ -32,15 +32,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Wait up to ms for an event; returns the port or -1. */
-static int wait_event(xenevtchn_handle *h, int ms)
-{
-    struct pollfd p = {.fd = xenevtchn_fd(h), .events = POLLIN};
-    if (poll(&p, 1, ms) != 1)
-        return -1;
-    return xenevtchn_pending(h);
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : ".";

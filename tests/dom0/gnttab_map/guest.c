@@ -25,27 +25,6 @@ static uint8_t rw_page[4096] __attribute__((aligned(4096)));
 static uint8_t ro_page[4096] __attribute__((aligned(4096)));
 static volatile unsigned int got;
 
-static void on_event(evtchn_port_t port, void *arg)
-{
-    (void)port;
-    (void)arg;
-    got++;
-}
-
-/* Wait for event number n (10 s at most). */
-static int wait_for(unsigned int n)
-{
-    uint64_t deadline = time_now_ns() + 10000000000ULL;
-    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
-
-    while (got < n && time_now_ns() < deadline) {
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
-        evtchn_poll();
-    }
-    return got >= n;
-}
-
 void test_main(void)
 {
     int port, a, b, c;
@@ -60,12 +39,12 @@ void test_main(void)
     a = gnttab_grant_access(0, (uintptr_t)rw_page >> 12, 0);
     b = gnttab_grant_access(0, (uintptr_t)ro_page >> 12, 1);
     c = gnttab_grant_access(5, (uintptr_t)ro_page >> 12, 0);
-    port = evtchn_alloc_unbound(0, on_event, NULL);
+    port = evtchn_alloc_unbound(0, evtchn_count, (void *)&got);
     ok(a > 0 && b > 0 && c > 0 && port > 0, "granted refs and a port");
     printf("READY port=%d rw=%d ro=%d other=%d\n", port, a, b, c);
 
     /* Event 1: "written"; event 2: "unmapped". */
-    ok(wait_for(1), "domain 0 says it wrote");
+    ok(sched_wait_count(&got, 1, 10000000000ULL), "domain 0 says it wrote");
     ok(rw_page[0] == 0xd0 && rw_page[4095] == 0x0d && rw_page[1] == 7,
        "its writes through the mapping reached our page");
     ok((gnttab_entry((grant_ref_t)a)->flags & (GTF_reading | GTF_writing)) ==
@@ -74,7 +53,7 @@ void test_main(void)
     is_int(gnttab_end_access((grant_ref_t)a), -XEN_EBUSY,
            "revoking a mapped grant is refused");
     evtchn_send((evtchn_port_t)port);
-    ok(wait_for(2), "domain 0 says it unmapped");
+    ok(sched_wait_count(&got, 2, 10000000000ULL), "domain 0 says it unmapped");
     ok(gnttab_end_access((grant_ref_t)a) == 0 &&
            gnttab_end_access((grant_ref_t)b) == 0,
        "both grants can be revoked now");

@@ -22,18 +22,6 @@
 #include "harness.h"
 #include "tap.h"
 
-static int wait_event(xenevtchn_handle *h, int ms)
-{
-    struct pollfd p = {.fd = xenevtchn_fd(h), .events = POLLIN};
-    int port;
-    if (poll(&p, 1, ms) != 1)
-        return -1;
-    port = xenevtchn_pending(h);
-    if (port > 0)
-        xenevtchn_unmask(h, (evtchn_port_t)port);
-    return port;
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : ".";

@@ -24,41 +24,13 @@
 
 #define ROUNDS 20
 
-/* A raw port-I/O exit shaped like a hypercall (xen-hv ignores 0xe5). */
-asm(".text\n"
-    ".globl pp_null_stub\n"
-    "pp_null_stub:\n"
-    "    outb %al, $0xe5\n"
-    "    ret\n");
-extern const uint8_t pp_null_stub[];
-
+/* One raw exit, as a hypercall costs (null_exit_stub in hypercall.h). */
 static inline void null_exit(void)
 {
-    asm volatile("call *%0" : : "r"(pp_null_stub) : "rax", "memory");
+    hypercall_stub5(null_exit_stub, 0, 0, 0, 0, 0);
 }
 
 static volatile unsigned int got;
-
-static void on_event(evtchn_port_t port, void *arg)
-{
-    (void)port;
-    (void)arg;
-    got++;
-}
-
-/* Wait for the n-th event, 10 s at most. */
-static int wait_for(unsigned int n)
-{
-    uint64_t deadline = time_now_ns() + 10000000000ULL;
-    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
-
-    while (got < n && time_now_ns() < deadline) {
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
-        evtchn_poll();
-    }
-    return got >= n;
-}
 
 void test_main(void)
 {
@@ -80,17 +52,19 @@ void test_main(void)
                HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self));
     }
     if (role[0] == 's') {
-        port = evtchn_alloc_unbound(peer, on_event, NULL);
+        port = evtchn_alloc_unbound(peer, evtchn_count, (void *)&got);
         ok(port > 0, "server: port %d for domain %u", port, peer);
         printf("READY port=%d\n", port);
-        while (done < ROUNDS && wait_for(done + 1)) {
+        while (done < ROUNDS &&
+               sched_wait_count(&got, done + 1, 10000000000ULL)) {
             evtchn_send((evtchn_port_t)port);
             done++;
         }
         is_int(done, ROUNDS, "server answered every event");
     } else {
         port = evtchn_bind_interdomain(
-            peer, (evtchn_port_t)cmdline_get_u64("port", 0), on_event, NULL);
+            peer, (evtchn_port_t)cmdline_get_u64("port", 0), evtchn_count,
+            (void *)&got);
         uint64_t t0, t1, t2;
         ok(port > 0, "client: bound to domain %u, local port %d", peer, port);
         evtchn_poll(); /* the event Xen raises on a fresh binding */
@@ -98,7 +72,7 @@ void test_main(void)
         t0 = time_now_ns();
         while (done < ROUNDS) {
             evtchn_send((evtchn_port_t)port);
-            if (!wait_for(done + 1))
+            if (!sched_wait_count(&got, done + 1, 10000000000ULL))
                 break;
             done++;
         }

@@ -24,20 +24,6 @@
 #include "harness.h"
 #include "tap.h"
 
-/* The next port that fires (unmasked again), or -1 after 10 s. */
-static int wait_port(xenevtchn_handle *e)
-{
-    struct pollfd pf = {.fd = xenevtchn_fd(e), .events = POLLIN};
-    int port;
-
-    if (poll(&pf, 1, 10000) != 1)
-        return -1;
-    port = xenevtchn_pending(e);
-    if (port > 0)
-        xenevtchn_unmask(e, (evtchn_port_t)port);
-    return port;
-}
-
 /* The backend, as nobody.  Exit status: 0, or the number of the check. */
 static int backend(int port, int rw, int dom0_ref)
 {
@@ -64,14 +50,14 @@ static int backend(int port, int rw, int dom0_ref)
     if (local <= 0)
         return 6;
     /* Xen makes a freshly bound port pending once: take that one. */
-    if (wait_port(e) != local)
+    if (wait_event(e, 10000) != local)
         return 10;
     p[7] = 0xb7;
     if (xenevtchn_notify(e, (evtchn_port_t)local))
         return 7;
     /* Wait for the guest's answer (it checked the page), then exit with
      * the mapping still in place: xen-hv must clean up. */
-    if (wait_port(e) != local)
+    if (wait_event(e, 10000) != local)
         return 9;
     return 0;
 }

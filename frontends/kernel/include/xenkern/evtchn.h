@@ -34,6 +34,12 @@ int evtchn_alloc_unbound(domid_t remote_dom, evtchn_handler_t h, void *arg);
 /* evtchn_bind_interdomain — connect to remote_port of remote_dom. */
 int evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port,
                             evtchn_handler_t h, void *arg);
+/*
+ * evtchn_count — a handler that counts its port's events: arg is a
+ * volatile unsigned int * (see sched_wait_count()).
+ */
+void evtchn_count(evtchn_port_t port, void *arg);
+
 /* evtchn_set_handler — (re)attach a handler to a bound port. */
 void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h, void *arg);
 int evtchn_send(evtchn_port_t port);

@@ -29,6 +29,34 @@ extern uint8_t hypercall_page[4096];
 extern bool hypercall_ready;
 
 /*
+ * hypercall_stub5 — call the stub at `stub` (a hypercall page entry, or
+ * null_exit_stub) with the x86_64 hypercall registers: rdi, rsi, rdx, r10,
+ * r8 in, rax out.  No checks: benchmarks use it to run the very same
+ * instructions against different stubs.
+ */
+static inline long hypercall_stub5(const void *stub, unsigned long a1,
+                                   unsigned long a2, unsigned long a3,
+                                   unsigned long a4, unsigned long a5)
+{
+    register unsigned long r10 asm("r10") = a4;
+    register unsigned long r8 asm("r8") = a5;
+    long ret;
+
+    asm volatile("call *%[stub]"
+                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+                 : [stub] "r"(stub)
+                 : "memory", "rcx", "r9", "r11", "cc");
+    return ret;
+}
+
+/*
+ * null_exit_stub — `out %al, $0xe5; ret`: shaped like a hypercall page
+ * entry, but xen-hv answers port 0xe5 doing nothing.  The raw exit cost a
+ * hypercall is measured against.
+ */
+extern const uint8_t null_exit_stub[];
+
+/*
  * hypercall5 — hypercall `nr` with five arguments (unused ones are
  * ignored by the hypervisor).  For tests of arbitrary numbers:
  * nr >= 128 is outside the page and returns -XEN_ENOSYS without a call.
@@ -37,17 +65,9 @@ static inline long hypercall5(unsigned int nr, unsigned long a1,
                               unsigned long a2, unsigned long a3,
                               unsigned long a4, unsigned long a5)
 {
-    register unsigned long r10 asm("r10") = a4;
-    register unsigned long r8 asm("r8") = a5;
-    long ret;
-
     if (!hypercall_ready || nr >= 4096 / 32)
         return -XEN_ENOSYS;
-    asm volatile("call *%[stub]"
-                 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-                 : [stub] "r"(hypercall_page + nr * 32)
-                 : "memory", "rcx", "r9", "r11", "cc");
-    return ret;
+    return hypercall_stub5(hypercall_page + nr * 32, a1, a2, a3, a4, a5);
 }
 
 #define hypercall2(nr, a, b)                                                   \

@@ -20,4 +20,14 @@
  */
 int sched_sleep_until(uint64_t deadline_ns);
 
+/*
+ * sched_wait_count — block (SCHEDOP_block, woken by any event, with a
+ * singleshot timer as the bound) and run event handlers with evtchn_poll()
+ * until *count >= n or timeout_ns (ns of system time) have passed.
+ * Returns 1 when *count reached n, 0 on timeout.  Use with
+ * evtchn_count() as a port's handler and &count as its argument.
+ */
+int sched_wait_count(volatile unsigned int *count, unsigned int n,
+                     uint64_t timeout_ns);
+
 #endif
