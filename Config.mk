@@ -10,6 +10,8 @@ WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 XEN_IFV  := -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__
 HOST_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread $(XEN_IFV) \
               -DXENHV_RUNDIR='"$(RUNDIR)"' -DXENHV_LOGDIR='"$(LOGDIR)"' \
+              -DXENSTORED_PATH_DEFAULT='"$(XENSTORED_PATH)"' \
+              -DXENSTORED_LIBDIR_DEFAULT='"$(XENSTORED_LIBDIR)"' \
               $(FEATURE_DEFS)
 HOST_LDFLAGS ?= -pthread
 
@@ -30,6 +32,11 @@ LIBDIR   ?= $(PREFIX)/lib
 SHAREDIR ?= $(PREFIX)/share/xen-hv
 RUNDIR   ?= /run/xen-hv
 LOGDIR   ?= /var/log/xen-hv
+# xenstored: its Unix socket (clients also honour $XENSTORED_PATH, as Xen's)
+# and the state file it writes on SIGUSR1/exit and reads at start.
+XENSTORED_RUNDIR ?= /run/xenstored
+XENSTORED_PATH   ?= $(XENSTORED_RUNDIR)/socket
+XENSTORED_LIBDIR ?= /var/lib/xenstored
 
 # Feature switches (y/n)
 # CONFIG_DEBUG: -O0 and assertions in xen-hv.
@@ -41,4 +48,5 @@ endif
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_PACKAGES := build-essential cmake python3 libxen-dev libevent-dev libyajl-dev \
-                libnl-3-dev libnl-route-3-dev liburing-dev clang-format
+                libnl-3-dev libnl-route-3-dev liburing-dev clang-format \
+                xenstore-utils

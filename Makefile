@@ -13,7 +13,8 @@ $(SUBDIRS):
 	$(MAKE) -C $@ XEN_ROOT=$(XEN_ROOT)
 
 # tests link the modules of xen-hv and the guest kernel of frontends.
-tests: xen-hv frontends dom0-tools
+tests: xen-hv frontends dom0-tools xenstore
+xenstore: dom0-tools
 xen-hv: grant-tables dom0-tools
 
 # make check: build everything, then CTest over every test (TAP per test).
