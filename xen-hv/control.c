@@ -611,7 +611,12 @@ static void *read_fd(int fd, size_t *len)
     return buf;
 }
 
-static void domain_info(struct domain *d, struct xenhv_domain_info *info)
+/*
+ * started: the domain has been unpaused once.  Until then it is paused, as
+ * Xen creates every domain paused by its controller (XEN_DOMINF_paused).
+ */
+static void domain_info(struct domain *d, bool started,
+                        struct xenhv_domain_info *info)
 {
     memset(info, 0, sizeof(*info));
     pthread_mutex_lock(&d->lock);
@@ -623,7 +628,7 @@ static void domain_info(struct domain *d, struct xenhv_domain_info *info)
     info->shutdown_reason =
         d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
     snprintf(info->name, sizeof(info->name), "%s", d->name);
-    info->paused = d->paused;
+    info->paused = d->paused || !started;
     info->blocked = 1;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
@@ -656,7 +661,7 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         struct xenhv_domain_info info[32];
         unsigned int n = 0;
         for (h = c->doms; h && n < 32; h = h->next)
-            domain_info(h->d, &info[n++]);
+            domain_info(h->d, h->started, &info[n++]);
         reply(k, m, 0, info, n * sizeof(info[0]), -1);
         return;
     }
@@ -771,6 +776,57 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, 0, NULL, 0, -1);
         return;
     }
+    if (m->op == XENHV_OP_POPULATE_PHYSMAP) {
+        struct xenhv_populate_req r;
+        uint64_t *gfns;
+        int rc;
+        if (m->len < sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        if (r.nr_extents > XENHV_POPULATE_MAX ||
+            m->len != sizeof(r) + (uint64_t)r.nr_extents * sizeof(uint64_t)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        h = hosted_entry(c, r.domid);
+        gfns = malloc(r.nr_extents * sizeof(uint64_t) + 1);
+        if (!h || !gfns) {
+            free(gfns);
+            reply(k, m, h ? -XEN_ENOMEM : -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        memcpy(gfns, payload + sizeof(r), r.nr_extents * sizeof(uint64_t));
+        /* Memory is set up only before the domain has been built. */
+        rc = !h->d->mem && h->built
+                 ? -XEN_EBUSY
+                 : domain_populate_physmap(h->d, gfns, r.nr_extents,
+                                           r.extent_order);
+        free(gfns);
+        reply(k, m, rc, NULL, 0, -1);
+        return;
+    }
+    if (m->op == XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR) {
+        struct xenhv_alloc_unbound r;
+        struct xenhv_evtchn_rep rep = {0};
+        evtchn_port_t port = 0;
+        int rc;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        d = hosted_find(c, r.dom);
+        if (!d || r.remote_dom >= DOMID_FIRST_RESERVED) {
+            reply(k, m, d ? -XEN_EINVAL : -XEN_ESRCH, NULL, 0, -1);
+            return;
+        }
+        rc = evtchn_alloc_unbound(d->evtchn, (domid_t)r.remote_dom, &port);
+        rep.port = port;
+        reply(k, m, rc, &rep, rc == 0 ? sizeof(rep) : 0, -1);
+        return;
+    }
     if (m->len != sizeof(domid)) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1);
         return;
@@ -855,14 +911,22 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
     cfg.console_fd = -1;
     cfg.evtchn_world = c->world;
     pthread_rwlock_wrlock(&c->doms_lock);
-    for (domid = 1; domid <= GUEST_MAX_DOMID; domid++)
-        if (!hosted_find(c, domid))
-            break;
-    h = calloc(1, sizeof(*h));
-    if (domid > GUEST_MAX_DOMID || !h) {
+    if (r.domid) {
+        /* Xen's createdomain: a named id must be free and ordinary. */
+        rc = r.domid > GUEST_MAX_DOMID ? -XEN_EINVAL
+             : hosted_find(c, r.domid) ? -XEN_EEXIST
+                                       : 0;
+        domid = r.domid;
+    } else {
+        for (domid = 1; domid <= GUEST_MAX_DOMID; domid++)
+            if (!hosted_find(c, domid))
+                break;
+        rc = domid > GUEST_MAX_DOMID ? -XEN_ENOSPC : 0;
+    }
+    h = rc ? NULL : calloc(1, sizeof(*h));
+    if (!h) {
         pthread_rwlock_unlock(&c->doms_lock);
-        free(h);
-        reply(k, m, -XEN_ENOSPC, NULL, 0, -1);
+        reply(k, m, rc ? rc : -XEN_ENOMEM, NULL, 0, -1);
         return;
     }
     cfg.domid = (uint16_t)domid;
@@ -875,6 +939,11 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
     }
     h->d = d;
     d->peers = &c->peers;
+    for (unsigned int i = 0; i < sizeof(r.handle); i++)
+        if (r.handle[i]) {
+            memcpy(d->handle, r.handle, sizeof(d->handle));
+            break;
+        }
     h->next = c->doms;
     c->doms = h;
     pthread_rwlock_unlock(&c->doms_lock);
@@ -1034,6 +1103,8 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_HVM_PARAM_SET:
     case XENHV_OP_DOMAIN_SETMAXMEM:
     case XENHV_OP_VCPU_SETCONTEXT:
+    case XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR:
+    case XENHV_OP_POPULATE_PHYSMAP:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;

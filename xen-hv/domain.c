@@ -452,8 +452,8 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
                  cfg->vcpus);
         return -EINVAL;
     }
-    if (cfg->memory_mib < DOMAIN_MIN_MEM_MIB ||
-        cfg->memory_mib > DOMAIN_MAX_MEM_MIB) {
+    if (cfg->memory_mib != 0 && (cfg->memory_mib < DOMAIN_MIN_MEM_MIB ||
+                                 cfg->memory_mib > DOMAIN_MAX_MEM_MIB)) {
         snprintf(err, errlen, "memory must be %d..%d MiB, not %llu",
                  DOMAIN_MIN_MEM_MIB, DOMAIN_MAX_MEM_MIB,
                  (unsigned long long)cfg->memory_mib);
@@ -502,9 +502,11 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
         snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(-rc));
         goto fail;
     }
-    rc = setup_memory(d, cfg->memory_mib << 20, err, errlen);
-    if (rc)
-        goto fail;
+    if (cfg->memory_mib) {
+        rc = setup_memory(d, cfg->memory_mib << 20, err, errlen);
+        if (rc)
+            goto fail;
+    }
     d->nr_vcpus = cfg->vcpus;
     d->evtchn = evtchn_domain_create(
         cfg->evtchn_world, d->domid, cfg->vcpus,
@@ -546,6 +548,67 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
 
 fail:
     domain_destroy(d);
+    return rc;
+}
+
+int domain_populate_physmap(struct domain *d, const uint64_t *gfns,
+                            unsigned long nr, unsigned int order)
+{
+    uint64_t pages = 1ULL << (order > 18 ? 0 : order), max, ram_pages;
+    char err[128];
+    int rc = 0;
+
+    if (order > 18 || nr > (1UL << 20))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&d->lock);
+    max = d->max_pages;
+    pthread_mutex_unlock(&d->lock);
+    if (!d->mem) {
+        uint64_t bytes = max << GMEM_PAGE_SHIFT;
+        if (bytes < ((uint64_t)DOMAIN_MIN_MEM_MIB << 20) ||
+            bytes > ((uint64_t)DOMAIN_MAX_MEM_MIB << 20) ||
+            (bytes & ((1ULL << 20) - 1)))
+            return -XEN_ENOMEM;
+        d->populated = calloc((max + 63) / 64, sizeof(uint64_t));
+        if (!d->populated)
+            return -XEN_ENOMEM;
+        if (setup_memory(d, bytes, err, sizeof(err))) {
+            free(d->populated);
+            d->populated = NULL;
+            return -XEN_ENOMEM;
+        }
+        pthread_mutex_lock(&d->lock);
+        d->tot_pages = 0;
+        d->max_pages = max;
+        pthread_mutex_unlock(&d->lock);
+    } else if (!d->populated) {
+        return -XEN_EBUSY;
+    }
+    ram_pages = d->ram_bytes >> GMEM_PAGE_SHIFT;
+
+    pthread_mutex_lock(&d->lock);
+    for (unsigned long i = 0; i < nr && rc == 0; i++) {
+        for (uint64_t j = 0; j < pages; j++) {
+            uint64_t gfn = (gfns[i] << order) + j, off, idx;
+            if (gfns[i] > (UINT64_MAX >> (GMEM_PAGE_SHIFT + order)) ||
+                !ram_host(d, gfn << GMEM_PAGE_SHIFT, &off)) {
+                rc = -XEN_EINVAL;
+                break;
+            }
+            idx = off >> GMEM_PAGE_SHIFT;
+            if (idx >= ram_pages)
+                continue;
+            if (d->populated[idx / 64] & (1ULL << (idx % 64)))
+                continue;
+            if (d->tot_pages >= d->max_pages) {
+                rc = -XEN_ENOMEM;
+                break;
+            }
+            d->populated[idx / 64] |= 1ULL << (idx % 64);
+            d->tot_pages++;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
     return rc;
 }
 
@@ -662,6 +725,7 @@ void domain_destroy(struct domain *d)
         gnttab_domain_destroy(d->gnttab);
     }
     free(d->grant_maps);
+    free(d->populated);
     if (d->shutdown_ev)
         event_free(d->shutdown_ev);
     if (d->vm_fd >= 0)

@@ -29,10 +29,15 @@ struct evtchn_world;
 struct domain_config {
     const char *name; /* for logs */
     uint16_t domid;
-    uint64_t memory_mib; /* RAM, MiB, DOMAIN_MIN_MEM_MIB..DOMAIN_MAX_MEM_MIB */
-    unsigned int vcpus;  /* 1..DOMAIN_MAX_VCPUS */
-    size_t log_bytes;    /* console log bound, bytes */
-    int console_fd;      /* stream the console log here, or -1 */
+    /*
+     * RAM, MiB, DOMAIN_MIN_MEM_MIB..DOMAIN_MAX_MEM_MIB; 0 = none yet, as a
+     * domain Xen's XEN_DOMCTL_createdomain made: memory comes with
+     * domain_populate_physmap() up to the max set by the toolstack.
+     */
+    uint64_t memory_mib;
+    unsigned int vcpus;      /* 1..DOMAIN_MAX_VCPUS */
+    size_t log_bytes;        /* console log bound, bytes */
+    int console_fd;          /* stream the console log here, or -1 */
     const char *xen_cmdline; /* reported by XENVER_commandline to dom0 */
     struct evtchn_world *evtchn_world; /* domains that may bind each other */
     unsigned int max_grant_frames;     /* 0 = 32 (xl default), at most 64 */
@@ -61,6 +66,22 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
 int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
                      const void *initrd, size_t ilen, const char *cmdline,
                      char *err, size_t errlen);
+
+/*
+ * domain_populate_physmap — XENMEM_populate_physmap done by the control
+ * domain for d (xc_domain_populate_physmap_exact): give d the nr extents of
+ * 2^order pages at gfns[i] << order.  A domain created without memory gets
+ * its RAM (a memfd of max_pages pages, laid out as domain_create would for
+ * that size; nothing is allocated on the host until written) at the first
+ * call, which must come before the domain is built.  Each gfn must lie in
+ * RAM; tot_pages counts pages populated once (a repeat is a no-op, as Xen
+ * replaces the page).  Returns 0, -XEN_ENOMEM (max_pages unset or outside
+ * DOMAIN_MIN/MAX_MEM_MIB, or tot_pages would pass max_pages), -XEN_EINVAL
+ * (gfn outside RAM, order > 18, nr too big), -XEN_EBUSY (memory must be set
+ * up but the domain already has memory from domain_create).
+ */
+int domain_populate_physmap(struct domain *d, const uint64_t *gfns,
+                            unsigned long nr, unsigned int order);
 
 /*
  * domain_pause — stop every vCPU (they leave KVM_RUN and wait, runstate

@@ -116,6 +116,13 @@ struct domain {
     struct gmem gmem;   /* [C] guest physical view */
     uint64_t tot_pages; /* [D] pages of RAM the domain has */
     uint64_t max_pages; /* [D] XENMEM_maximum_reservation */
+    /*
+     * Domains created without memory (domain_populate_physmap): RAM pages
+     * populated so far, one bit per page of RAM; NULL for the others.
+     * mem/mem_fd/gmem/memmap are set once, by the first populate, on the
+     * control thread before the domain ever runs, and constant after.
+     */
+    uint64_t *populated;                              /* [D] */
     struct hvm_memmap_table_entry memmap[MEMMAP_MAX]; /* [C] */
     unsigned int nr_memmap;                           /* [C] */
 

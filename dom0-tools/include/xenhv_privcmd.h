@@ -119,6 +119,9 @@ enum xenhv_op {
     /* Process domains that grant their own pages (xengntshr). */
     XENHV_OP_PDOM_MEMORY = 35,   /* req: uint64_t bytes + memfd */
     XENHV_OP_GNTTAB_FRAMES = 36, /* req: uint32_t frames  rep: 1 fd */
+    /* privileged domain control (see the structs below) */
+    XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR = 38, /* req: alloc_unbound rep: port */
+    XENHV_OP_POPULATE_PHYSMAP = 39,         /* req: populate_req + gfns */
 };
 
 struct xenhv_msg {
@@ -162,14 +165,38 @@ struct xenhv_domain_info {
     uint64_t nr_hypercalls;   /* hypercalls so far, all vCPUs */
 };
 
-/* XENHV_OP_DOMAIN_CREATE: a paused, empty PVH domain. */
+/*
+ * XENHV_OP_DOMAIN_CREATE: a paused, empty PVH domain (XEN_DOMCTL_createdomain).
+ * memory_mib 0: no memory yet; XENHV_OP_POPULATE_PHYSMAP gives it, up to
+ * the max set with XENHV_OP_DOMAIN_SETMAXMEM (the xc_domain_create path).
+ * domid 0: the lowest free id; else that id or -XEN_EEXIST (as Xen).
+ * handle all-zero: a random UUID.  rep: uint32_t domid.
+ */
 struct xenhv_domain_create_req {
     char name[64];
     uint32_t memory_mib;
     uint32_t vcpus;
     uint32_t max_grant_frames;   /* 0: 32 */
     uint32_t max_event_channels; /* 0: 1024 */
+    uint32_t domid;
+    uint8_t handle[16];
 };
+
+/*
+ * XENHV_OP_POPULATE_PHYSMAP: XENMEM_populate_physmap for domid
+ * (xc_domain_populate_physmap_exact): nr_extents extents of 2^extent_order
+ * pages at gfn[i] << extent_order, gfn[] following this struct (at most
+ * XENHV_POPULATE_MAX).  rc 0 when all were populated, else the first error
+ * (-XEN_ENOMEM past max_pages, -XEN_EINVAL outside RAM, -XEN_EBUSY).
+ */
+struct xenhv_populate_req {
+    uint32_t domid;
+    uint32_t nr_extents;
+    uint32_t extent_order;
+    uint32_t pad;
+    /* uint64_t gfn[nr_extents]; */
+};
+#define XENHV_POPULATE_MAX 4096
 
 /*
  * XENHV_OP_DOMAIN_BUILD: load the PVH kernel passed as a file descriptor
@@ -212,6 +239,18 @@ struct xenhv_vcpu_setcontext {
     uint32_t domid;
     uint32_t vcpu;
     uint8_t ctx[128]; /* struct vcpu_hvm_context (bytes used: its size) */
+};
+
+/*
+ * XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR: EVTCHNOP_alloc_unbound with `dom` not
+ * DOMID_SELF, which Xen allows only a privileged caller: a new unbound port
+ * in domain `dom` that domain `remote_dom` may bind (how the toolstack makes
+ * a guest's xenstore and console ports).  rc -XEN_ESRCH no such dom,
+ * -XEN_ENOSPC no free port; reply: struct xenhv_evtchn_rep.
+ */
+struct xenhv_alloc_unbound {
+    uint32_t dom;
+    uint32_t remote_dom;
 };
 
 /* XENHV_OP_CONSOLE_CLEAR: the log's bytes come back, then it is empty. */

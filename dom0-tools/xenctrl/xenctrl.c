@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,4 +168,147 @@ int xc_hvm_param_get(xc_interface *xch, uint32_t dom, uint32_t param,
         return fail(rc);
     *value = p.value;
     return 0;
+}
+
+/*
+ * xc_evtchn_alloc_unbound — EVTCHNOP_alloc_unbound for another domain
+ * (<xen/event_channel.h>: `dom` other than DOMID_SELF needs privilege): a
+ * new unbound port in `dom` that `remote_dom` may bind, as the toolstack
+ * makes a guest's xenstore and console ports.  Returns the port, or -1 with
+ * errno ESRCH (no such dom), ENOSPC (dom has no free port), EINVAL.
+ */
+xc_evtchn_port_or_error_t
+xc_evtchn_alloc_unbound(xc_interface *xch, uint32_t dom, uint32_t remote_dom)
+{
+    struct xenhv_alloc_unbound r = {.dom = dom, .remote_dom = remote_dom};
+    struct xenhv_evtchn_rep rep = {0};
+    int rc = privcmd_call(conn(xch), XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR, &r,
+                          sizeof(r), &rep, sizeof(rep), NULL, NULL);
+    return rc ? fail(rc) : (xc_evtchn_port_or_error_t)rep.port;
+}
+
+/*
+ * xc_domain_create — XEN_DOMCTL_createdomain (<xen/domctl.h>): a new,
+ * paused domain with no memory and config->max_vcpus vCPUs.  *pdomid 0 (or
+ * >= DOMID_FIRST_RESERVED) picks the lowest free id, another value asks for
+ * that id (EEXIST when taken).  Only PVH exists: flags must hold
+ * XEN_DOMCTL_CDF_hvm (PV: EOPNOTSUPP).  max_evtchn_port is the highest port
+ * (ports 0..max), max_grant_frames < 0 the default (32); handle is the UUID.
+ * Memory follows with xc_domain_setmaxmem and
+ * xc_domain_populate_physmap_exact, as libxl's builder does.
+ * Returns 0 and *pdomid, or -1 with errno (EINVAL, EEXIST, ENOSPC, EPERM).
+ */
+int xc_domain_create(xc_interface *xch, uint32_t *pdomid,
+                     struct xen_domctl_createdomain *config)
+{
+    struct xenhv_domain_create_req r;
+    uint32_t domid = 0;
+    int rc;
+
+    if (!pdomid || !config) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(config->flags & XEN_DOMCTL_CDF_hvm)) {
+        errno = EOPNOTSUPP; /* PV domains do not exist yet */
+        return -1;
+    }
+    if (config->max_vcpus == 0 || config->max_evtchn_port == 0 ||
+        config->max_evtchn_port == UINT32_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "domain");
+    r.vcpus = config->max_vcpus;
+    r.max_grant_frames =
+        config->max_grant_frames < 0 ? 0 : (uint32_t)config->max_grant_frames;
+    if (config->max_grant_frames == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    r.max_event_channels = config->max_evtchn_port + 1;
+    r.domid = *pdomid < DOMID_FIRST_RESERVED ? *pdomid : 0;
+    memcpy(r.handle, config->handle, sizeof(r.handle));
+    rc = privcmd_call(conn(xch), XENHV_OP_DOMAIN_CREATE, &r, sizeof(r), &domid,
+                      sizeof(domid), NULL, NULL);
+    if (rc)
+        return fail(rc);
+    *pdomid = domid;
+    return 0;
+}
+
+/*
+ * xc_domain_max_vcpus — vCPUs are fixed at creation (max_vcpus of
+ * xc_domain_create, as in Xen since XEN_DOMCTL_max_vcpus was folded into
+ * createdomain): 0 when max equals the domain's count, else -1 EINVAL;
+ * ESRCH for no such domain.
+ */
+int xc_domain_max_vcpus(xc_interface *xch, uint32_t domid, unsigned int max)
+{
+    xc_domaininfo_t info;
+    int n = xc_domain_getinfolist(xch, domid, 1, &info);
+
+    if (n < 0)
+        return -1;
+    if (n == 0 || info.domain != domid) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (max != info.max_vcpu_id + 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * xc_domain_populate_physmap_exact — XENMEM_populate_physmap for domid as
+ * the control domain (<xen/memory.h>): nr_extents extents of
+ * 2^extent_order pages at extent_start[i] << extent_order.  mem_flags
+ * (XENMEMF_*) are accepted and ignored (one NUMA node).  All or nothing
+ * per call as far as the check goes: 0, or -1 with errno ENOMEM (past
+ * xc_domain_setmaxmem's limit, or no limit set yet), EINVAL (gfn outside
+ * the RAM layout), EBUSY (memory can no longer be set up), ESRCH.
+ */
+int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
+                                     unsigned long nr_extents,
+                                     unsigned int extent_order,
+                                     unsigned int mem_flags,
+                                     xen_pfn_t *extent_start)
+{
+    enum { CHUNK = 4096 };
+    struct {
+        struct xenhv_populate_req r;
+        uint64_t gfn[CHUNK];
+    } *req = NULL;
+    unsigned long done = 0;
+    int rc = 0;
+
+    (void)mem_flags;
+    _Static_assert(CHUNK <= XENHV_POPULATE_MAX, "chunk fits one request");
+    if (nr_extents && !extent_start) {
+        errno = EINVAL;
+        return -1;
+    }
+    req = malloc(sizeof(*req));
+    if (!req) {
+        errno = ENOMEM;
+        return -1;
+    }
+    while (done < nr_extents && rc == 0) {
+        unsigned long n = nr_extents - done < CHUNK ? nr_extents - done : CHUNK;
+        memset(&req->r, 0, sizeof(req->r));
+        req->r.domid = domid;
+        req->r.nr_extents = (uint32_t)n;
+        req->r.extent_order = extent_order;
+        for (unsigned long i = 0; i < n; i++)
+            req->gfn[i] = extent_start[done + i];
+        rc = privcmd_call(conn(xch), XENHV_OP_POPULATE_PHYSMAP, req,
+                          (uint32_t)(sizeof(req->r) + n * sizeof(uint64_t)),
+                          NULL, 0, NULL, NULL);
+        done += n;
+    }
+    free(req);
+    return rc ? fail(rc) : 0;
 }

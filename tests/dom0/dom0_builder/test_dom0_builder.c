@@ -1,7 +1,11 @@
 /*
  * dom0_builder — the control domain builds a PVH guest itself, as Xen's
- * toolstack does (and as `xl create` will): create an empty domain, map
- * its RAM with libxenforeignmemory, load the kernel's PT_LOAD segments and
+ * toolstack does (and as `xl create` will): create an empty domain with
+ * libxenctrl (xc_domain_create, then xc_domain_setmaxmem and
+ * xc_domain_populate_physmap_exact give it its RAM; the refusals of each
+ * are checked), make its xenstore-style event channel
+ * (xc_evtchn_alloc_unbound, bound by dom0 with libxenevtchn), map its RAM
+ * with libxenforeignmemory, load the kernel's PT_LOAD segments and
  * write hvm_start_info with xen-hv's own pure modules (elf_loader.c,
  * start_info.c) into that mapping, set vCPU 0's PVH entry state
  * (XENHV_OP_VCPU_SETCONTEXT, a VCPU_HVM_MODE_32B vcpu_hvm_context) and
@@ -21,6 +25,8 @@
 #include <xen/errno.h>
 #include <xen/sched.h>
 #include <xen/hvm/hvm_vcpu.h>
+#include <xenctrl.h>
+#include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
 #include "elf_loader.h"
@@ -65,8 +71,19 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : ".";
     char kpath[512], err[256] = "", con[16384];
-    struct xenhv_domain_create_req cr = {.memory_mib = MEM_MIB, .vcpus = 1};
-    uint32_t domid = 0, n = 0;
+    struct xen_domctl_createdomain cfg = {
+        .flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+        .max_vcpus = 1,
+        .max_evtchn_port = 1023,
+        .max_grant_frames = -1,
+        .max_maptrack_frames = -1,
+        .handle = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                   12}};
+    uint32_t domid = 0, n = 0, other;
+    xc_interface *xch = NULL;
+    xenevtchn_handle *xce = NULL;
+    xc_domaininfo_t dinfo;
+    xen_pfn_t *pfns = NULL;
     xenforeignmemory_handle *fm = NULL;
     struct elf_pvh_info info;
     struct gmem g;
@@ -86,23 +103,91 @@ int main(int argc, char **argv)
     kernel = read_all(kpath, &klen);
     if (!kernel)
         tap_skip_all("tests/guest/xen_version not built");
-    tap_plan(10);
+    tap_plan(29);
     pid = start_daemon("b");
     ok(pc.fd >= 0, "connected as domain 0");
-    snprintf(cr.name, sizeof(cr.name), "built-by-dom0");
-    ok(privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &cr, sizeof(cr), &domid,
-                    sizeof(domid), NULL, NULL) == 0,
-       "created empty domain %u", domid);
+    xch = xc_interface_open(NULL, NULL, 0);
+    ok(xch != NULL, "xc_interface_open");
+    if (!xch) {
+        stop_daemon(pid);
+        return tap_done();
+    }
+
+    /* xc_domain_create: Xen's createdomain rules. */
+    cfg.flags = 0;
+    ok(xc_domain_create(xch, &domid, &cfg) == -1 && errno == EOPNOTSUPP,
+       "a PV domain is refused (EOPNOTSUPP)");
+    cfg.flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
+    cfg.max_vcpus = 0;
+    ok(xc_domain_create(xch, &domid, &cfg) == -1 && errno == EINVAL,
+       "max_vcpus 0 is refused (EINVAL)");
+    cfg.max_vcpus = 1;
+    domid = 0;
+    n = (uint32_t)xc_domain_create(xch, &domid, &cfg);
+    ok(n == 0 && domid >= 1, "xc_domain_create made empty domain %u", domid);
+    other = domid;
+    ok(xc_domain_create(xch, &other, &cfg) == -1 && errno == EEXIST,
+       "asking for a domid in use is refused (EEXIST)");
+    ok(xc_domain_getinfolist(xch, domid, 1, &dinfo) == 1 &&
+           dinfo.domain == domid && dinfo.tot_pages == 0 &&
+           memcmp(dinfo.handle, cfg.handle, 16) == 0 &&
+           (dinfo.flags & XEN_DOMINF_paused) &&
+           (dinfo.flags & XEN_DOMINF_hvm_guest),
+       "getinfolist: no pages yet, its handle, paused, hvm");
+    ok(xc_domain_max_vcpus(xch, domid, 1) == 0,
+       "xc_domain_max_vcpus(1) agrees");
+    ok(xc_domain_max_vcpus(xch, domid, 2) == -1 && errno == EINVAL,
+       "xc_domain_max_vcpus(2) after create: EINVAL (fixed at create)");
+
+    /* Memory: max first, then populate, as libxl's builder. */
+    pfns = malloc(PAGES * sizeof(*pfns));
+    for (int i = 0; i < PAGES; i++)
+        pfns[i] = (xen_pfn_t)i;
+    ok(xc_domain_populate_physmap_exact(xch, domid, 1, 0, 0, pfns) == -1 &&
+           errno == ENOMEM,
+       "populate before a max is set: ENOMEM");
+    ok(xc_domain_setmaxmem(xch, domid, MEM_MIB * 1024) == 0,
+       "xc_domain_setmaxmem %d MiB", MEM_MIB);
+    {
+        xen_pfn_t bad = 0x7fff0;
+        ok(xc_domain_populate_physmap_exact(xch, domid, 1, 0, 0, &bad) == -1 &&
+               errno == EINVAL,
+           "populate a gfn outside RAM: EINVAL");
+    }
+    ok(xc_domain_populate_physmap_exact(xch, domid, PAGES / 512, 9, 0, pfns) ==
+           0,
+       "populated %d MiB as 2 MiB extents", MEM_MIB);
+    ok(xc_domain_populate_physmap_exact(xch, domid, 16, 0, 0, pfns) == 0,
+       "populating the same pages again is a no-op");
+    n = (uint32_t)xc_domain_getinfolist(xch, domid, 1, &dinfo);
+    ok(n == 1 && dinfo.tot_pages == PAGES && dinfo.max_pages == PAGES,
+       "tot_pages %llu, max_pages %llu", (unsigned long long)dinfo.tot_pages,
+       (unsigned long long)dinfo.max_pages);
+
+    /* Event channel the toolstack makes for the guest's xenstore ring. */
+    {
+        int port = xc_evtchn_alloc_unbound(xch, domid, 0);
+        int wrong = xc_evtchn_alloc_unbound(xch, domid, 7);
+        ok(port > 0, "xc_evtchn_alloc_unbound(dom %u, remote 0): port %d",
+           domid, port);
+        ok(xc_evtchn_alloc_unbound(xch, 99, 0) == -1 && errno == ESRCH,
+           "alloc_unbound in a missing domain: ESRCH");
+        xce = xenevtchn_open(NULL, 0);
+        ok(xce &&
+               xenevtchn_bind_interdomain(xce, domid, (evtchn_port_t)port) > 0,
+           "dom0 binds the port made for it");
+        ok(wrong > 0 && xce &&
+               xenevtchn_bind_interdomain(xce, domid, (evtchn_port_t)wrong) <
+                   0 &&
+               errno == EINVAL,
+           "dom0 cannot bind a port made for domain 7 (EINVAL)");
+    }
 
     fm = xenforeignmemory_open(NULL, 0);
-    if (fm) {
-        xen_pfn_t *pfns = malloc(PAGES * sizeof(*pfns));
-        for (int i = 0; i < PAGES; i++)
-            pfns[i] = (xen_pfn_t)i;
+    if (fm)
         ram = xenforeignmemory_map(fm, domid, PROT_READ | PROT_WRITE, PAGES,
                                    pfns, NULL);
-        free(pfns);
-    }
+    free(pfns);
     ok(ram != NULL, "mapped its %d MiB of RAM", MEM_MIB);
     if (!ram) {
         stop_daemon(pid);
@@ -151,6 +236,11 @@ int main(int argc, char **argv)
         is_int(privcmd_call(&pc, XENHV_OP_DOMAIN_UNPAUSE, &domid, sizeof(domid),
                             NULL, 0, NULL, NULL),
                0, "unpaused");
+        {
+            xen_pfn_t one = 5;
+            ok(xc_domain_populate_physmap_exact(xch, domid, 1, 0, 0, &one) == 0,
+               "populating a RAM page of a running domain: no-op");
+        }
         is_int(setcontext(domid, 0, &c), -XEN_EBUSY,
                "setting a context once it runs is refused");
     }
@@ -176,6 +266,10 @@ int main(int argc, char **argv)
         tap_diag("guest console: %s", con);
     xenforeignmemory_unmap(fm, ram, PAGES);
     xenforeignmemory_close(fm);
+    if (xce)
+        xenevtchn_close(xce);
+    ok(xc_domain_destroy(xch, domid) == 0, "xc_domain_destroy");
+    xc_interface_close(xch);
     stop_daemon(pid);
     free(kernel);
     return tap_done();
