@@ -86,6 +86,26 @@ bool xs_write_all(int fd, const void *data, unsigned int len)
     return true;
 }
 
+bool xs_perm_from_letter(char letter, unsigned int *perms)
+{
+    switch (letter) {
+    case 'n':
+        *perms = XS_PERM_NONE;
+        return true;
+    case 'r':
+        *perms = XS_PERM_READ;
+        return true;
+    case 'w':
+        *perms = XS_PERM_WRITE;
+        return true;
+    case 'b':
+        *perms = XS_PERM_READ | XS_PERM_WRITE;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /*
  * Parse num permission strings laid out back to back, each nul-terminated
  * (a GET_PERMS reply body).  Each must be a known letter followed by a
@@ -101,20 +121,7 @@ bool xs_strings_to_perms(struct xs_permissions *perms, unsigned int num,
         unsigned long id;
         char *end;
 
-        switch (*p) {
-        case 'n':
-            perms[i].perms = XS_PERM_NONE;
-            break;
-        case 'r':
-            perms[i].perms = XS_PERM_READ;
-            break;
-        case 'w':
-            perms[i].perms = XS_PERM_WRITE;
-            break;
-        case 'b':
-            perms[i].perms = XS_PERM_READ | XS_PERM_WRITE;
-            break;
-        default:
+        if (!xs_perm_from_letter(*p, &perms[i].perms)) {
             errno = EINVAL;
             return false;
         }

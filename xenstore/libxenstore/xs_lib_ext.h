@@ -20,6 +20,13 @@ bool xs_perm_to_string(const struct xs_permissions *perm, char *buf,
                        size_t buf_len);
 
 /*
+ * Decode a permission letter of <perm-as-string> (docs/misc/xenstore.txt:
+ * 'n' none, 'r' read, 'w' write, 'b' both) into *perms (XS_PERM_*).
+ * Returns false, *perms untouched, for any other character.
+ */
+bool xs_perm_from_letter(char letter, unsigned int *perms);
+
+/*
  * Count the nul-terminated strings in the len bytes at strings (a reply
  * body such as a DIRECTORY or GET_PERMS answer).  Bytes after the last
  * nul are not counted.  Cannot fail.
