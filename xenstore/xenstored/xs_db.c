@@ -1,0 +1,585 @@
+/*
+ * xs_db.c — the node tree behind xenstored (see xs_db.h).
+ *
+ * Nodes keep their children in insertion order, as Xen's xenstored does,
+ * so DIRECTORY lists children in the order they were created.  Paths are
+ * walked component by component; trees are small (thousands of nodes), so
+ * a linear search among siblings is enough.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xs_wire.h>
+
+#include "xs_db.h"
+
+struct xs_node {
+    char *name; /* leaf name; "" for the root */
+    struct xs_node *parent;
+    struct xs_node **children;
+    unsigned int nchildren, capchildren;
+    char *value;
+    size_t vlen;
+    struct xs_perm *perms;
+    unsigned int nperms;
+    uint64_t gen;
+};
+
+struct xs_db {
+    struct xs_node *root;
+    uint64_t *gen_counter;
+    xs_db_note_fn *note;
+    void *note_opaque;
+};
+
+static void node_free(struct xs_node *node)
+{
+    unsigned int i;
+
+    if (!node)
+        return;
+    for (i = 0; i < node->nchildren; i++)
+        node_free(node->children[i]);
+    free(node->children);
+    free(node->name);
+    free(node->value);
+    free(node->perms);
+    free(node);
+}
+
+static struct xs_node *node_alloc(const char *name, size_t namelen,
+                                  const struct xs_perm *perms,
+                                  unsigned int nperms)
+{
+    struct xs_node *node = calloc(1, sizeof(*node));
+
+    if (!node)
+        return NULL;
+    node->name = strndup(name, namelen);
+    node->perms = malloc(nperms * sizeof(*perms));
+    if (!node->name || !node->perms) {
+        node_free(node);
+        return NULL;
+    }
+    memcpy(node->perms, perms, nperms * sizeof(*perms));
+    node->nperms = nperms;
+    return node;
+}
+
+static uint64_t db_next_gen(struct xs_db *db)
+{
+    return ++*db->gen_counter;
+}
+
+static void db_note(struct xs_db *db, const char *path, uint64_t gen,
+                    bool write)
+{
+    if (db->note)
+        db->note(db->note_opaque, path, gen, write);
+}
+
+struct xs_db *xs_db_new(uint64_t *gen_counter)
+{
+    static const struct xs_perm root_perm = {.domid = 0, .access = 'n'};
+    struct xs_db *db = calloc(1, sizeof(*db));
+
+    if (!db)
+        return NULL;
+    db->gen_counter = gen_counter;
+    db->root = node_alloc("", 0, &root_perm, 1);
+    if (!db->root) {
+        free(db);
+        return NULL;
+    }
+    db->root->gen = db_next_gen(db);
+    return db;
+}
+
+static struct xs_node *node_clone(const struct xs_node *src,
+                                  struct xs_node *parent)
+{
+    struct xs_node *node =
+        node_alloc(src->name, strlen(src->name), src->perms, src->nperms);
+    unsigned int i;
+
+    if (!node)
+        return NULL;
+    node->parent = parent;
+    node->gen = src->gen;
+    if (src->vlen) {
+        node->value = malloc(src->vlen);
+        if (!node->value)
+            goto fail;
+        memcpy(node->value, src->value, src->vlen);
+        node->vlen = src->vlen;
+    }
+    if (src->nchildren) {
+        node->children = calloc(src->nchildren, sizeof(*node->children));
+        if (!node->children)
+            goto fail;
+        node->capchildren = src->nchildren;
+        for (i = 0; i < src->nchildren; i++) {
+            node->children[i] = node_clone(src->children[i], node);
+            if (!node->children[i])
+                goto fail;
+            node->nchildren++;
+        }
+    }
+    return node;
+
+fail:
+    node_free(node);
+    return NULL;
+}
+
+struct xs_db *xs_db_clone(const struct xs_db *src)
+{
+    struct xs_db *db = calloc(1, sizeof(*db));
+
+    if (!db)
+        return NULL;
+    db->gen_counter = src->gen_counter;
+    db->root = node_clone(src->root, NULL);
+    if (!db->root) {
+        free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void xs_db_set_counter(struct xs_db *db, uint64_t *gen_counter)
+{
+    db->gen_counter = gen_counter;
+}
+
+void xs_db_free(struct xs_db *db)
+{
+    if (!db)
+        return;
+    node_free(db->root);
+    free(db);
+}
+
+void xs_db_set_note(struct xs_db *db, xs_db_note_fn *fn, void *opaque)
+{
+    db->note = fn;
+    db->note_opaque = opaque;
+}
+
+static struct xs_node *node_child(const struct xs_node *node, const char *name,
+                                  size_t len)
+{
+    unsigned int i;
+
+    for (i = 0; i < node->nchildren; i++) {
+        const char *cname = node->children[i]->name;
+
+        if (strncmp(cname, name, len) == 0 && cname[len] == '\0')
+            return node->children[i];
+    }
+    return NULL;
+}
+
+/*
+ * Walk @path from the root.  Returns the deepest node reached; *@rest
+ * points at the first component not found ("" when the whole path exists).
+ */
+static struct xs_node *db_walk_path(const struct xs_db *db, const char *path,
+                                    const char **rest)
+{
+    struct xs_node *node = db->root;
+    const char *p = path;
+
+    while (*p == '/')
+        p++;
+    while (*p) {
+        size_t len = strcspn(p, "/");
+        struct xs_node *child = node_child(node, p, len);
+
+        if (!child)
+            break;
+        node = child;
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    *rest = p;
+    return node;
+}
+
+struct xs_node *xs_db_get(struct xs_db *db, const char *path)
+{
+    const char *rest;
+    struct xs_node *node = db_walk_path(db, path, &rest);
+
+    if (*rest) {
+        db_note(db, path, 0, false);
+        return NULL;
+    }
+    db_note(db, path, node->gen, false);
+    return node;
+}
+
+/* Length of the prefix of @path that names @rest's parent. */
+static size_t path_prefix_len(const char *path, const char *rest)
+{
+    size_t len = (size_t)(rest - path);
+
+    /* Drop the separator in front of @rest, but keep the root's "/". */
+    if (len > 1 && path[len - 1] == '/')
+        len--;
+    return len;
+}
+
+struct xs_node *xs_db_get_existing(struct xs_db *db, const char *path)
+{
+    const char *rest;
+    struct xs_node *node = db_walk_path(db, path, &rest);
+    char buf[XENSTORE_ABS_PATH_MAX + 1];
+    size_t len = path_prefix_len(path, rest);
+
+    if (len > XENSTORE_ABS_PATH_MAX)
+        len = XENSTORE_ABS_PATH_MAX;
+    memcpy(buf, path, len);
+    buf[len] = '\0';
+    db_note(db, *rest ? buf : path, node->gen, false);
+    return node;
+}
+
+static int node_add_child(struct xs_node *parent, struct xs_node *child)
+{
+    if (parent->nchildren == parent->capchildren) {
+        unsigned int cap = parent->capchildren ? parent->capchildren * 2 : 4;
+        struct xs_node **c =
+            realloc(parent->children, cap * sizeof(*parent->children));
+
+        if (!c)
+            return -ENOMEM;
+        parent->children = c;
+        parent->capchildren = cap;
+    }
+    parent->children[parent->nchildren++] = child;
+    child->parent = parent;
+    return 0;
+}
+
+int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
+                 unsigned int *created, struct xs_node **out)
+{
+    const char *rest;
+    struct xs_node *node = db_walk_path(db, path, &rest);
+    unsigned int count = 0;
+    int rc = 0;
+
+    if (*rest) {
+        /* The deepest existing node gains a child: it changes. */
+        size_t plen = path_prefix_len(path, rest);
+        char *parent_path = strndup(path, plen);
+
+        if (!parent_path) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        db_note(db, parent_path, node->gen, true);
+        free(parent_path);
+        node->gen = db_next_gen(db);
+    }
+    while (*rest) {
+        size_t len = strcspn(rest, "/");
+        struct xs_node *child =
+            node_alloc(rest, len, node->perms, node->nperms);
+        char *child_path;
+
+        if (!child) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        if (owner != XS_DB_INHERIT)
+            child->perms[0].domid = owner;
+        rc = node_add_child(node, child);
+        if (rc) {
+            node_free(child);
+            goto out;
+        }
+        count++;
+        child_path = strndup(path, (size_t)(rest - path) + len);
+        if (child_path) {
+            db_note(db, child_path, 0, true);
+            free(child_path);
+        }
+        child->gen = db_next_gen(db);
+        node = child;
+        rest += len;
+        while (*rest == '/')
+            rest++;
+    }
+    if (out)
+        *out = node;
+
+out:
+    if (created)
+        *created = count;
+    return rc;
+}
+
+int xs_db_set_value(struct xs_db *db, struct xs_node *node, const char *path,
+                    const void *value, size_t len)
+{
+    char *copy = NULL;
+
+    if (len) {
+        copy = malloc(len);
+        if (!copy)
+            return -ENOMEM;
+        memcpy(copy, value, len);
+    }
+    db_note(db, path, node->gen, true);
+    free(node->value);
+    node->value = copy;
+    node->vlen = len;
+    node->gen = db_next_gen(db);
+    return 0;
+}
+
+int xs_db_set_perms(struct xs_db *db, struct xs_node *node, const char *path,
+                    const struct xs_perm *perms, unsigned int n)
+{
+    struct xs_perm *copy;
+
+    if (n == 0)
+        return -EINVAL;
+    copy = malloc(n * sizeof(*perms));
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, perms, n * sizeof(*perms));
+    db_note(db, path, node->gen, true);
+    free(node->perms);
+    node->perms = copy;
+    node->nperms = n;
+    node->gen = db_next_gen(db);
+    return 0;
+}
+
+/* Note every node of a subtree about to be removed as written. */
+static void db_note_subtree(struct xs_db *db, struct xs_node *node, char *path,
+                            size_t len, size_t cap)
+{
+    unsigned int i;
+
+    db_note(db, path, node->gen, true);
+    for (i = 0; i < node->nchildren; i++) {
+        size_t nlen = strlen(node->children[i]->name);
+
+        if (len + 1 + nlen >= cap)
+            continue;
+        path[len] = '/';
+        memcpy(path + len + 1, node->children[i]->name, nlen + 1);
+        db_note_subtree(db, node->children[i], path, len + 1 + nlen, cap);
+        path[len] = '\0';
+    }
+}
+
+int xs_db_rm(struct xs_db *db, const char *path)
+{
+    const char *rest;
+    struct xs_node *node = db_walk_path(db, path, &rest);
+    struct xs_node *parent;
+    char *buf = NULL;
+    size_t cap = XENSTORE_ABS_PATH_MAX * 2;
+    unsigned int i;
+    int rc = 0;
+
+    if (*rest) {
+        db_note(db, path, 0, false);
+        return -ENOENT;
+    }
+    if (node == db->root)
+        return -EINVAL;
+    parent = node->parent;
+    buf = malloc(cap);
+    if (!buf) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if (db->note) {
+        snprintf(buf, cap, "%s", path);
+        db_note_subtree(db, node, buf, strlen(buf), cap);
+        /* The parent's list of children changes. */
+        snprintf(buf, cap, "%s", path);
+        {
+            char *slash = strrchr(buf, '/');
+
+            if (slash == buf)
+                buf[1] = '\0';
+            else if (slash)
+                *slash = '\0';
+        }
+        db_note(db, buf, parent->gen, true);
+    }
+    for (i = 0; i < parent->nchildren; i++) {
+        if (parent->children[i] == node)
+            break;
+    }
+    memmove(&parent->children[i], &parent->children[i + 1],
+            (parent->nchildren - i - 1) * sizeof(*parent->children));
+    parent->nchildren--;
+    parent->gen = db_next_gen(db);
+    node_free(node);
+
+out:
+    free(buf);
+    return rc;
+}
+
+const char *xs_node_value(const struct xs_node *node, size_t *len)
+{
+    *len = node->vlen;
+    return node->value ? node->value : "";
+}
+
+const struct xs_perm *xs_node_perms(const struct xs_node *node, unsigned int *n)
+{
+    *n = node->nperms;
+    return node->perms;
+}
+
+uint64_t xs_node_gen(const struct xs_node *node)
+{
+    return node->gen;
+}
+
+unsigned int xs_node_nchildren(const struct xs_node *node)
+{
+    return node->nchildren;
+}
+
+const char *xs_node_child_name(const struct xs_node *node, unsigned int i)
+{
+    return i < node->nchildren ? node->children[i]->name : NULL;
+}
+
+unsigned int xs_db_missing(const struct xs_db *db, const char *path)
+{
+    const char *rest;
+    unsigned int n = 0;
+
+    db_walk_path(db, path, &rest);
+    while (*rest) {
+        n++;
+        rest += strcspn(rest, "/");
+        while (*rest == '/')
+            rest++;
+    }
+    return n;
+}
+
+static unsigned int node_count(const struct xs_node *node, uint32_t domid,
+                               bool any)
+{
+    unsigned int i, n = (any || node->perms[0].domid == domid) ? 1 : 0;
+
+    for (i = 0; i < node->nchildren; i++)
+        n += node_count(node->children[i], domid, any);
+    return n;
+}
+
+unsigned int xs_db_count_owned(const struct xs_db *db, uint32_t domid)
+{
+    return node_count(db->root, domid, false);
+}
+
+unsigned int xs_db_count(const struct xs_db *db)
+{
+    return node_count(db->root, 0, true);
+}
+
+static int node_walk(const struct xs_node *node, char *path, size_t len,
+                     size_t cap, xs_db_walk_fn *fn, void *opaque)
+{
+    unsigned int i;
+    int rc = fn(opaque, len ? path : "/", node);
+
+    for (i = 0; !rc && i < node->nchildren; i++) {
+        size_t nlen = strlen(node->children[i]->name);
+
+        if (len + 1 + nlen >= cap)
+            return -ENAMETOOLONG;
+        path[len] = '/';
+        memcpy(path + len + 1, node->children[i]->name, nlen + 1);
+        rc =
+            node_walk(node->children[i], path, len + 1 + nlen, cap, fn, opaque);
+        path[len] = '\0';
+    }
+    return rc;
+}
+
+int xs_db_walk(const struct xs_db *db, xs_db_walk_fn *fn, void *opaque)
+{
+    size_t cap = XENSTORE_ABS_PATH_MAX * 2;
+    char *path = calloc(1, cap);
+    int rc;
+
+    if (!path)
+        return -ENOMEM;
+    rc = node_walk(db->root, path, 0, cap, fn, opaque);
+    free(path);
+    return rc;
+}
+
+void xs_node_restore_gen(struct xs_db *db, struct xs_node *node, uint64_t gen)
+{
+    node->gen = gen;
+    if (*db->gen_counter < gen)
+        *db->gen_counter = gen;
+}
+
+int xs_perm_parse(const char *s, struct xs_perm *perm)
+{
+    unsigned long id;
+    char *end;
+
+    if (!strchr("nrwb", s[0]) || s[0] == '\0' || s[1] < '0' || s[1] > '9')
+        return -EINVAL;
+    errno = 0;
+    id = strtoul(s + 1, &end, 10);
+    if (errno || *end || id > 0xffff)
+        return -EINVAL;
+    perm->access = s[0];
+    perm->domid = (uint32_t)id;
+    return 0;
+}
+
+static unsigned int perm_letter_mask(char access)
+{
+    switch (access) {
+    case 'r':
+        return XS_PERM_READ;
+    case 'w':
+        return XS_PERM_WRITE;
+    case 'b':
+        return XS_PERM_READ | XS_PERM_WRITE;
+    default:
+        return XS_PERM_NONE;
+    }
+}
+
+unsigned int xs_perm_mask(const struct xs_perm *perms, unsigned int n,
+                          uint32_t domid, uint32_t target)
+{
+    unsigned int i;
+
+    if (n == 0)
+        return XS_PERM_NONE;
+    if (perms[0].domid == domid ||
+        (target != XS_DB_INHERIT && perms[0].domid == target))
+        return XS_PERM_READ | XS_PERM_WRITE | XS_PERM_OWNER;
+    for (i = 1; i < n; i++) {
+        if (perms[i].domid == domid ||
+            (target != XS_DB_INHERIT && perms[i].domid == target))
+            return perm_letter_mask(perms[i].access);
+    }
+    return perm_letter_mask(perms[0].access);
+}
