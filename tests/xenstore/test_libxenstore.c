@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <xenstore.h>
@@ -433,6 +434,42 @@ static void test_domains(void)
        "xs_suspend_evtchn_port reads the advertised port");
 }
 
+static void test_misc(void)
+{
+    struct xs_handle *f = xs_open(0);
+    int fds[2], status = -1;
+    char buf[8] = "";
+    pid_t pid;
+
+    ok(pipe(fds) == 0 && xs_write_all(fds[1], "abcdef", 6) &&
+           read(fds[0], buf, sizeof(buf)) == 6 && memcmp(buf, "abcdef", 6) == 0,
+       "xs_write_all writes every byte");
+    close(fds[0]);
+    close(fds[1]);
+    setenv("XENSTORED_RUNDIR", "/some/run", 1);
+    is_str(xs_daemon_rundir(), "/some/run", "xs_daemon_rundir honours env");
+    unsetenv("XENSTORED_RUNDIR");
+
+    /* An event queued before the first xs_fileno still shows on it. */
+    ok(f && xs_watch(f, "/early", "e"), "watch before asking for the fd");
+    usleep(200 * 1000);
+    ok(f && fd_readable(xs_fileno(f), 1000), "fd readable for a queued event");
+    is_str(f ? watch_next(f) : "", "/early|e", "and the event is there");
+
+    /* The child drops its copy; the parent's connection is unharmed. */
+    pid = fork();
+    if (pid == 0) {
+        xs_daemon_destroy_postfork(f);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    ok(status == 0 && f && xs_write(f, XBT_NULL, "/early/x", "1", 1),
+       "parent handle works after the child's destroy_postfork");
+    is_str(f ? watch_next(f) : "", "/early/x|e",
+           "and its watch still delivers");
+    xs_close(f);
+}
+
 static void test_open_variants(void)
 {
     struct xs_handle *a = xs_daemon_open(), *b = xs_daemon_open_readonly();
@@ -478,7 +515,16 @@ int main(void)
     test_thread_watch();
     test_domains();
     test_open_variants();
-    xs_close(h);
+    test_misc();
+    ok(xs_watch(h, "/end", "end") && !strcmp(watch_next(h), "/end|end"),
+       "a watch before the daemon stops");
     is_int(xsd_stop(&run), 0, "xenstored exits cleanly on SIGTERM");
+    errno = 0;
+    is_str(watch_next(h), "NULL",
+           "xs_read_watch returns NULL, no hang, "
+           "when the daemon has gone");
+    ok(!xs_read(h, XBT_NULL, "/t/a", NULL) && errno != 0,
+       "requests fail once the daemon has gone");
+    xs_close(h);
     return tap_done();
 }
