@@ -1104,45 +1104,52 @@ out:
     req_free_mem(&req);
 }
 
-/* Read more input; returns 1 when a whole request is ready, 0 when no
- * more data is available now, -1 when the connection was killed. */
+/*
+ * Read more input; returns 1 when a whole request is ready, 0 when no
+ * more data is available now, -1 when the connection was killed.
+ */
 static int conn_read(struct xs_conn *conn)
 {
-    ssize_t n;
+    for (;;) {
+        bool in_hdr = conn->hdr_used < sizeof(conn->hdr);
+        char *dst = in_hdr ? (char *)&conn->hdr + conn->hdr_used
+                           : conn->in + conn->in_used;
+        size_t want = in_hdr ? sizeof(conn->hdr) - conn->hdr_used
+                             : conn->hdr.len - conn->in_used;
+        ssize_t n = want ? conn->ops->read(conn, dst, want) : 0;
 
-    if (conn->hdr_used < sizeof(conn->hdr)) {
-        n = conn->ops->read(conn, (char *)&conn->hdr + conn->hdr_used,
-                            sizeof(conn->hdr) - conn->hdr_used);
-        if (n < 0) {
-            xs_conn_kill(conn, n == -EPIPE ? NULL
-                               : n == -EIO ? "ring index out of range"
-                                           : "read failed");
-            return -1;
-        }
-        conn->hdr_used += (size_t)n;
-        if (conn->hdr_used < sizeof(conn->hdr))
-            return 0;
-        if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
-            xs_conn_kill(conn, "payload longer than XENSTORE_PAYLOAD_MAX");
-            return -1;
-        }
-        conn->in = malloc(conn->hdr.len + 1);
-        if (!conn->in) {
-            xs_conn_kill(conn, "out of memory");
-            return -1;
-        }
-        conn->in_used = 0;
-    }
-    if (conn->in_used < conn->hdr.len) {
-        n = conn->ops->read(conn, conn->in + conn->in_used,
-                            conn->hdr.len - conn->in_used);
         if (n < 0) {
             xs_conn_kill(conn, n == -EIO ? "ring index out of range"
-                                         : "peer gone mid message");
+                               : n != -EPIPE ? "read failed"
+                               : (conn->hdr_used || conn->in_used)
+                                   ? "peer gone mid message"
+                                   : NULL);
             return -1;
         }
+        if (in_hdr) {
+            conn->hdr_used += (size_t)n;
+            if (conn->hdr_used < sizeof(conn->hdr)) {
+                if (n == 0)
+                    return 0;
+                continue;
+            }
+            if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
+                xs_conn_kill(conn,
+                             "payload longer than XENSTORE_PAYLOAD_MAX");
+                return -1;
+            }
+            conn->in = malloc(conn->hdr.len + 1);
+            if (!conn->in) {
+                xs_conn_kill(conn, "out of memory");
+                return -1;
+            }
+            conn->in_used = 0;
+            continue;
+        }
         conn->in_used += (size_t)n;
-        if (conn->in_used < conn->hdr.len)
+        if (conn->in_used == conn->hdr.len)
+            break;
+        if (n == 0)
             return 0;
     }
     conn->in[conn->hdr.len] = '\0';
