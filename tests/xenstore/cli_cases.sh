@@ -95,6 +95,15 @@ two = "2"  . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)
     run "$d/xenstore-ls" -f -p /cli/tree
     check "chmod -r applies to children" 0 \
         $'/cli/tree/l1 = ""   (b3)\n/cli/tree/l1/l2 = "deep"   (b3)\n'
+    run "$d/xenstore-write" /cli/up/mid/leaf v
+    run "$d/xenstore-chmod" -u /cli/up/mid/leaf r4
+    run "$d/xenstore-ls" -f -p /cli/up
+    check "chmod -u applies to the parents" 0 \
+        $'/cli/up/mid = ""   (r4)\n/cli/up/mid/leaf = "v"   (r4)\n'
+    run "$d/xenstore-ls" -f -p /cli
+    printf '%s' "$OUT" | grep -qx '/cli/up = ""   (r4)'
+    tap_ok $? "chmod -u reached /cli/up"
+    run "$d/xenstore-rm" /cli/up
     run "$d/xenstore-chmod" /cli/a x1
     check "chmod bad permission" 1 "" \
         $'xenstore-chmod: Invalid permission specification: \'x\'\n'
