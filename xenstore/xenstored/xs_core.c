@@ -240,7 +240,8 @@ static void conn_flush(struct xs_conn *conn)
         ssize_t n = conn->ops->write(conn, m->data + m->off, m->len - m->off);
 
         if (n < 0) {
-            xs_conn_kill(conn, "write failed");
+            xs_conn_kill(conn, n == -EIO ? "ring index out of range"
+                                         : "write failed");
             return;
         }
         if (n == 0)
@@ -1119,7 +1120,7 @@ static int conn_read(struct xs_conn *conn)
         ssize_t n = want ? conn->ops->read(conn, dst, want) : 0;
 
         if (n < 0) {
-            xs_conn_kill(conn, n == -EIO ? "ring index out of range"
+            xs_conn_kill(conn, n == -EIO     ? "ring index out of range"
                                : n != -EPIPE ? "read failed"
                                : (conn->hdr_used || conn->in_used)
                                    ? "peer gone mid message"
@@ -1134,8 +1135,7 @@ static int conn_read(struct xs_conn *conn)
                 continue;
             }
             if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
-                xs_conn_kill(conn,
-                             "payload longer than XENSTORE_PAYLOAD_MAX");
+                xs_conn_kill(conn, "payload longer than XENSTORE_PAYLOAD_MAX");
                 return -1;
             }
             conn->in = malloc(conn->hdr.len + 1);
