@@ -95,6 +95,19 @@ static void test_helpers(void)
     is_int(xs_count_strings(strs, sizeof(strs)), 3, "xs_count_strings");
     is_str(xs_daemon_socket(), getenv("XENSTORED_PATH"),
            "xs_daemon_socket honours XENSTORED_PATH");
+    {
+        char *saved = strdup(getenv("XENSTORED_PATH"));
+
+        unsetenv("XENSTORED_PATH");
+        is_str(xs_daemon_socket(), XENSTORED_PATH_DEFAULT,
+               "xs_daemon_socket default is Config.mk's XENSTORED_PATH");
+        setenv("XENSTORED_RUNDIR", "/r", 1);
+        is_str(xs_daemon_socket(), "/r/socket",
+               "xs_daemon_socket: $XENSTORED_RUNDIR/socket");
+        unsetenv("XENSTORED_RUNDIR");
+        setenv("XENSTORED_PATH", saved, 1);
+        free(saved);
+    }
 }
 
 static void test_basic(void)
