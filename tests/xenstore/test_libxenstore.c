@@ -323,8 +323,11 @@ static void test_big_directory(void)
     xs_transaction_end(h, t, true);
 }
 
+static struct xs_handle *thr_h; /* the handle the threads share */
+
 static void *thread_main(void *arg)
 {
+    struct xs_handle *xh = thr_h;
     long id = (long)arg, bad = 0;
     char path[64], val[32], *got;
     int i;
@@ -334,11 +337,11 @@ static void *thread_main(void *arg)
 
         snprintf(path, sizeof(path), "/thr/%ld/%d", id, i % 10);
         snprintf(val, sizeof(val), "%ld-%d", id, i);
-        if (!xs_write(h, XBT_NULL, path, val, (unsigned int)strlen(val))) {
+        if (!xs_write(xh, XBT_NULL, path, val, (unsigned int)strlen(val))) {
             bad++;
             continue;
         }
-        got = xs_read(h, XBT_NULL, path, &len);
+        got = xs_read(xh, XBT_NULL, path, &len);
         if (!got || strcmp(got, val) != 0)
             bad++;
         free(got);
@@ -346,7 +349,11 @@ static void *thread_main(void *arg)
     return (void *)bad;
 }
 
-static void test_threads(void)
+/*
+ * THREADS threads share xh; how says whether its reader thread runs (then
+ * the replies are handed over by it) or not (each caller reads).
+ */
+static void test_threads(struct xs_handle *xh, const char *how)
 {
     pthread_t th[THREADS];
     long i, bad = 0;
@@ -354,6 +361,7 @@ static void test_threads(void)
     int right = 0;
     bool started = true;
 
+    thr_h = xh;
     for (i = 0; i < THREADS; i++)
         started &= pthread_create(&th[i], NULL, thread_main, (void *)i) == 0;
     for (i = 0; i < THREADS; i++) {
@@ -362,19 +370,19 @@ static void test_threads(void)
         pthread_join(th[i], &r);
         bad += (long)r;
     }
-    ok(started && bad == 0, "%d threads x %d write+read on one handle", THREADS,
-       THREAD_ITERS);
+    ok(started && bad == 0, "%d threads x %d write+read on one handle (%s)",
+       THREADS, THREAD_ITERS, how);
     for (i = 0; i < THREADS; i++) {
         int k;
 
         for (k = 0; k < 10; k++) {
             snprintf(path, sizeof(path), "/thr/%ld/%d", i, k);
             snprintf(exp, sizeof(exp), "%ld-%d", i, THREAD_ITERS - 10 + k);
-            right += strcmp(read_str(h, XBT_NULL, path), exp) == 0;
+            right += strcmp(read_str(xh, XBT_NULL, path), exp) == 0;
         }
     }
     is_int(right, THREADS * 10, "final values are each thread's last writes");
-    is_str(dir_joined(h, XBT_NULL, "/thr"), "0,1,2,3", "one subtree a thread");
+    is_str(dir_joined(xh, XBT_NULL, "/thr"), "0,1,2,3", "one subtree a thread");
 }
 
 /* A watcher blocked in xs_read_watch while another thread writes. */
@@ -524,7 +532,26 @@ int main(void)
     test_transactions();
     test_watches();
     test_big_directory();
-    test_threads();
+    {
+        struct xs_handle *direct = xs_open(0);
+        unsigned int events = 0;
+        char **ev;
+
+        if (ok(direct != NULL, "a fresh handle without watches"))
+            test_threads(direct, "callers read their replies");
+        xs_close(direct);
+        /* With a watch on the tree the replies and events interleave. */
+        ok(xs_watch(h, "/thr", "thr"), "watch /thr during the threads");
+        test_threads(h, "reader thread, events interleaved");
+        usleep(200 * 1000);
+        while ((ev = xs_check_watch(h)) != NULL) {
+            events += strcmp(ev[XS_WATCH_TOKEN], "thr") == 0;
+            free(ev);
+        }
+        is_int(events, 1 + THREADS * THREAD_ITERS,
+               "every write's event arrived, plus the initial one");
+        ok(xs_unwatch(h, "/thr", "thr"), "unwatch /thr");
+    }
     test_thread_watch();
     test_domains();
     test_open_variants();
