@@ -215,9 +215,12 @@ static bool state_path_ok(const char *p, size_t len)
     return true;
 }
 
-/* Parse one record into @db; -EINVAL on anything malformed. */
+/*
+ * Parse one record into @db (@gens_only: only restore the generation of
+ * the node already loaded); -EINVAL on anything malformed.
+ */
 static int load_record(struct xs_db *db, struct state_reader *r, uint32_t plen,
-                       bool first)
+                       bool first, bool gens_only)
 {
     char path[XENSTORE_ABS_PATH_MAX + 1];
     struct xs_perm *perms = NULL;
@@ -253,6 +256,17 @@ static int load_record(struct xs_db *db, struct state_reader *r, uint32_t plen,
     value = r->p;
     r->p += vlen;
     r->left -= vlen;
+    if (gens_only) {
+        /*
+         * Second pass: creating children renewed their parents' counts,
+         * so every count is restored once the tree is complete.
+         */
+        node = xs_db_get(db, path);
+        if (node)
+            xs_node_restore_gen(db, node, gen);
+        rc = node ? 0 : -EINVAL;
+        goto out;
+    }
     if (first) {
         node = xs_db_get(db, "/");
     } else {
@@ -271,7 +285,6 @@ static int load_record(struct xs_db *db, struct state_reader *r, uint32_t plen,
         rc = -ENOMEM;
         goto out;
     }
-    xs_node_restore_gen(db, node, gen);
     rc = 0;
 
 out:
@@ -288,7 +301,7 @@ int xs_state_load(struct xs_store *store, const char *file)
     uint32_t plen, count = 0, want;
     struct stat st;
     size_t off = 0;
-    int fd, rc = 0;
+    int fd, rc = 0, pass;
 
     fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -328,27 +341,30 @@ int xs_state_load(struct xs_store *store, const char *file)
         rc = -ENOMEM;
         goto out;
     }
-    r.p = data + 8;
-    r.left = off - 8 - 8; /* the hash is not a record */
-    if (rd(&r, &saved_gen, 8)) {
-        rc = -EINVAL;
-        goto out;
-    }
-    for (;;) {
-        if (rd(&r, &plen, 4)) {
+    for (pass = 0; pass < 2; pass++) {
+        r.p = data + 8;
+        r.left = off - 8 - 8; /* the hash is not a record */
+        count = 0;
+        if (rd(&r, &saved_gen, 8)) {
             rc = -EINVAL;
             goto out;
         }
-        if (plen == STATE_END)
-            break;
-        rc = load_record(db, &r, plen, count == 0);
-        if (rc)
+        for (;;) {
+            if (rd(&r, &plen, 4)) {
+                rc = -EINVAL;
+                goto out;
+            }
+            if (plen == STATE_END)
+                break;
+            rc = load_record(db, &r, plen, count == 0, pass == 1);
+            if (rc)
+                goto out;
+            count++;
+        }
+        if (rd(&r, &want, 4) || want != count || r.left != 0 || count == 0) {
+            rc = -EINVAL;
             goto out;
-        count++;
-    }
-    if (rd(&r, &want, 4) || want != count || r.left != 0 || count == 0) {
-        rc = -EINVAL;
-        goto out;
+        }
     }
     /* Swap in the loaded tree; its counter becomes the store's. */
     if (gen < saved_gen)
