@@ -33,10 +33,12 @@ SHAREDIR ?= $(PREFIX)/share/xen-hv
 RUNDIR   ?= /run/xen-hv
 LOGDIR   ?= /var/log/xen-hv
 # xenstored: its Unix socket (clients also honour $XENSTORED_PATH, as Xen's)
-# and the state file it writes on SIGUSR1/exit and reads at start.
-XENSTORED_RUNDIR ?= /run/xenstored
-XENSTORED_PATH   ?= $(XENSTORED_RUNDIR)/socket
-XENSTORED_LIBDIR ?= /var/lib/xenstored
+# and the state file it writes on SIGUSR1/exit and reads at start.  `:=`, not
+# `?=`: a XENSTORED_PATH in the environment of make (clients use that name)
+# must not change the built-in default; `make XENSTORED_PATH=...` still does.
+XENSTORED_RUNDIR := /run/xenstored
+XENSTORED_PATH   := $(XENSTORED_RUNDIR)/socket
+XENSTORED_LIBDIR := /var/lib/xenstored
 
 # Feature switches (y/n)
 # CONFIG_DEBUG: -O0 and assertions in xen-hv.
