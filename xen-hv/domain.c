@@ -23,12 +23,13 @@
 #include "sched_op.h"
 #include "vcpu.h"
 #include "xen_cpuid.h"
+#include "xenhv_layout.h"
 
-/* Guest physical layout (see README.md, "Guest physical memory"). */
-#define LOWMEM_MAX        0xe0000000ULL /* RAM above this goes above 4 GiB */
-#define HIGHMEM_BASE      0x100000000ULL
-#define SPECIAL_PAGES_GPA 0xfeff0000ULL
-#define NR_SPECIAL_PAGES  8
+/* Guest physical layout (dom0-tools/include/xenhv_layout.h). */
+#define LOWMEM_MAX        XENHV_LOWMEM_MAX
+#define HIGHMEM_BASE      XENHV_HIGHMEM_BASE
+#define SPECIAL_PAGES_GPA XENHV_SPECIAL_GPA
+#define NR_SPECIAL_PAGES  XENHV_NR_SPECIAL
 
 struct vcpu_info *vcpu_info_ptr(struct vcpu *v)
 {
