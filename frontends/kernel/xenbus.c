@@ -120,8 +120,12 @@ static int xb_usable(void)
         return -XEN_ENODEV;
     if (xb_broken)
         return -XEN_EIO;
-    /* The server reports its own view of a broken ring here. */
-    if (READ_ONCE(xb_ring->error) != XENSTORE_ERROR_NONE)
+    /*
+     * The server reports its own view of a broken ring in `error`, a
+     * field that only means something once it advertises the feature.
+     */
+    if ((READ_ONCE(xb_ring->server_features) & XENSTORE_SERVER_FEATURE_ERROR) &&
+        READ_ONCE(xb_ring->error) != XENSTORE_ERROR_NONE)
         return xb_fail();
     return 0;
 }
@@ -305,7 +309,12 @@ evtchn_port_t xenbus_store_port(void)
     return xb_ring ? xb_port : 0;
 }
 
-/* Wait while a reconnection is in progress; 0 or -XEN_ETIMEDOUT. */
+/*
+ * Wait while a reconnection is in progress; 0 or -XEN_ETIMEDOUT.  Read
+ * even without the feature bit: a dom0less guest may find the state set
+ * before the server advertises anything (xenstore-ring.txt), and a
+ * toolstack-zeroed page reads "connected".
+ */
 static int xb_wait_connected(uint64_t deadline)
 {
     for (;;) {
@@ -402,6 +411,17 @@ out:
 }
 
 /*
+ * Give up on req_id: its slot is free again and a late reply counts as
+ * stray (xb_deliver() matches only slots in use).
+ */
+static void xb_pending_abandon(uint32_t req_id)
+{
+    for (unsigned int i = 0; i < XENBUS_MAX_IN_FLIGHT; i++)
+        if (xb_pending[i].in_use && xb_pending[i].req_id == req_id)
+            xb_pending[i].in_use = 0;
+}
+
+/*
  * One request of NUL-separated strings: s1 NUL [s2 [NUL if s2_nul]],
  * answered into reply (rlen bytes; the shared scratch when NULL).
  * Returns the reply's length or -errno; a reply of another type than
@@ -427,6 +447,8 @@ static int xb_request(uint32_t type, xenbus_transaction_t t, const char *s1,
         rlen = sizeof(xb_reply);
     }
     rc = xenbus_wait_reply(req_id, reply, rlen, &rtype);
+    if (rc == -XEN_ETIMEDOUT)
+        xb_pending_abandon(req_id); /* nobody will wait for it again */
     if (rc >= 0 && rtype != type)
         rc = -XEN_EIO;
 out:
@@ -725,10 +747,14 @@ int xenbus_reconnect(void)
     rc = xb_wait_connected(deadline);
     if (rc)
         goto out;
-    /* The server has emptied both queues: start from a clean stream. */
+    /*
+     * The server has emptied both queues and dropped our watches and
+     * transactions: start from a clean stream, with no watches.
+     */
     xb_in_have = 0;
     xb_event_count = 0;
     memset(xb_pending, 0, sizeof(xb_pending));
+    memset(xb_watches, 0, sizeof(xb_watches));
 out:
     return rc;
 }

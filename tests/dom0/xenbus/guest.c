@@ -120,6 +120,7 @@ static void test_basic(void)
 static void test_watch(void)
 {
     struct seen s = {0};
+    int fired;
 
     ok(xenbus_watch("watched", "tok-w", watch_cb, &s) == 0 &&
            wait_seen(&s, 1, 5 * SEC) && !strcmp(s.path, "watched") &&
@@ -129,7 +130,8 @@ static void test_watch(void)
     is_int(xenbus_watch("other", "tok-w", watch_cb, &s), -XEN_EEXIST,
            "a token already in use: EEXIST");
     xenbus_write(XBT_NIL, "ready/watch", "1");
-    ok(wait_seen(&s, 2, 10 * SEC) && !strcmp(s.path, "watched") &&
+    fired = wait_seen(&s, 2, 10 * SEC);
+    ok(fired && !strcmp(s.path, "watched") &&
            read_is(XBT_NIL, "watched", "changed"),
        "the watch fires on dom0's write (%u events, path '%s')", s.count,
        s.path);
@@ -144,8 +146,8 @@ static void test_transactions(void)
     struct seen s = {0};
     int rc;
 
-    ok(xenbus_transaction_start(&t) == 0 && t != XBT_NIL &&
-           xenbus_write(t, "data/tx1", "one") == 0 &&
+    rc = xenbus_transaction_start(&t);
+    ok(rc == 0 && t != XBT_NIL && xenbus_write(t, "data/tx1", "one") == 0 &&
            xenbus_write(t, "data/tx2", "two") == 0 &&
            read_is(t, "data/tx1", "one") &&
            xenbus_read(XBT_NIL, "data/tx1", buf, sizeof(buf)) == -XEN_ENOENT,
@@ -160,9 +162,12 @@ static void test_transactions(void)
            xenbus_read(XBT_NIL, "data/tx3", buf, sizeof(buf)) == -XEN_ENOENT,
        "abort: the write is dropped");
     /* dom0 changes "conflict" while our transaction has read it. */
-    ok(xenbus_watch("conflict", "tok-c", watch_cb, &s) == 0 &&
-           wait_seen(&s, 1, 5 * SEC) && xenbus_transaction_start(&t) == 0 &&
-           read_is(t, "conflict", "initial") &&
+    rc = xenbus_watch("conflict", "tok-c", watch_cb, &s);
+    if (!rc && !wait_seen(&s, 1, 5 * SEC))
+        rc = -XEN_ETIMEDOUT;
+    if (!rc)
+        rc = xenbus_transaction_start(&t);
+    ok(rc == 0 && read_is(t, "conflict", "initial") &&
            xenbus_write(t, "conflict", "guest") == 0,
        "transaction %u read and wrote 'conflict'", t);
     xenbus_write(XBT_NIL, "ready/conflict", "1");
@@ -233,9 +238,12 @@ static void test_handshake(void)
 
 static void role_main(void)
 {
+    int rc;
+
     tap_plan(34);
-    is_int(xenbus_init(), 0, "xenbus_init (store port %u)",
-           xenbus_store_port());
+    rc = xenbus_init();
+
+    is_int(rc, 0, "xenbus_init (store port %u)", xenbus_store_port());
     test_basic();
     test_watch();
     test_transactions();
@@ -245,30 +253,42 @@ static void role_main(void)
     ok(xenbus_write(XBT_NIL, "ready/done", "1") == 0, "told dom0 we are done");
 }
 
-/* Wait until dom0 emptied the ring (all four indexes 0). */
-static int wait_ring_reset(void)
+/* The ring page, as xenbus_init() finds it (HVM_PARAM_STORE_PFN). */
+static volatile struct xenstore_domain_interface *store_ring(void)
 {
     struct xen_hvm_param p = {.domid = DOMID_SELF,
                               .index = HVM_PARAM_STORE_PFN};
-    volatile struct xenstore_domain_interface *r;
-    uint64_t deadline = time_now_ns() + 10 * SEC;
 
     if (HYPERVISOR_hvm_op(HVMOP_get_param, &p))
-        return 0;
-    r = (volatile struct xenstore_domain_interface *)(uintptr_t)(p.value << 12);
-    while (r->req_prod || r->req_cons || r->rsp_prod || r->rsp_cons) {
+        return NULL;
+    return (volatile struct xenstore_domain_interface *)(uintptr_t)(p.value
+                                                                    << 12);
+}
+
+/*
+ * Wait (10 s at most, checking every 10 ms) until dom0 emptied the ring
+ * (all four indexes 0), or, when error, set the ring's error field.
+ */
+static int wait_ring(int error)
+{
+    volatile struct xenstore_domain_interface *r = store_ring();
+    uint64_t deadline = time_now_ns() + 10 * SEC;
+
+    while (r &&
+           (error ? !r->error
+                  : r->req_prod || r->req_cons || r->rsp_prod || r->rsp_cons)) {
         if (time_now_ns() > deadline)
             return 0;
         sched_sleep_until(time_now_ns() + SEC / 100);
     }
-    return 1;
+    return r != NULL;
 }
 
 static void role_badserver(void)
 {
     int rc, good = 1;
 
-    tap_plan(11);
+    tap_plan(12);
     is_int(xenbus_init(), 0, "xenbus_init");
     ok(xenbus_read(XBT_NIL, "one", buf, sizeof(buf)) == 2 && !strcmp(buf, "v1"),
        "the reply is found behind a watch event and a stray reply");
@@ -286,15 +306,19 @@ static void role_badserver(void)
     is_int(xenbus_read(XBT_NIL, "six", buf, sizeof(buf)), -XEN_EIO,
            "after that the client refuses to use the ring");
     printf("RESET1\n");
-    ok(wait_ring_reset() && xenbus_init() == 0, "dom0 reset the ring");
+    ok(wait_ring(0) && xenbus_init() == 0, "dom0 reset the ring");
     is_int(xenbus_read(XBT_NIL, "seven", buf, sizeof(buf)), -XEN_EIO,
            "rsp_prod more than a ring ahead of rsp_cons: EIO");
     printf("RESET2\n");
-    ok(wait_ring_reset() && xenbus_init() == 0 && xenbus_reconnect() == 0,
+    ok(wait_ring(0) && xenbus_init() == 0 && xenbus_reconnect() == 0,
        "reconnection (XENSTORE_RECONNECT) acknowledged");
     ok(xenbus_read(XBT_NIL, "eight", buf, sizeof(buf)) == 3 &&
            !strcmp(buf, "ok8"),
        "the ring works after the reconnection");
+    printf("WAIT-ERROR\n");
+    ok(wait_ring(1) &&
+           xenbus_read(XBT_NIL, "nine", buf, sizeof(buf)) == -XEN_EIO,
+       "the server's connection error indicator: EIO, nothing sent");
 }
 
 void test_main(void)

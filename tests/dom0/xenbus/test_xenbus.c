@@ -51,7 +51,7 @@
 #define XENBUS_TEST_STORE_GFN 0xfeff1
 
 #define GUEST_MAIN_TESTS 34
-#define GUEST_BAD_TESTS  11
+#define GUEST_BAD_TESTS  12
 
 static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
@@ -112,6 +112,16 @@ static int guest_setup(const char *name, const char *cmdline,
     *ring = NULL;
     *port = -1;
     if (d <= 0 || build(d, cmdline) != 0)
+        return -1;
+    /*
+     * A fresh handle per guest: libxenforeignmemory keeps a domain's
+     * memory per handle by domid, and xen-hv gives a destroyed domain's
+     * id to the next one.
+     */
+    if (fmem)
+        xenforeignmemory_close(fmem);
+    fmem = xenforeignmemory_open(NULL, 0);
+    if (!fmem)
         return -1;
     *ring = xenforeignmemory_map(fmem, (uint32_t)d, PROT_READ | PROT_WRITE, 1,
                                  &gfn, NULL);
@@ -264,7 +274,7 @@ static void bad_server(void)
     ok(local > 0, "bad server: guest %d, ring at gfn %#x, port %d bound", d,
        XENBUS_TEST_STORE_GFN, port);
     if (local <= 0) {
-        tap_skip(8, "no guest");
+        tap_skip(9, "no guest");
         return;
     }
     simple(XENHV_OP_DOMAIN_UNPAUSE, d);
@@ -320,8 +330,25 @@ static void bad_server(void)
     id = srv_expect_read(&s, "eight");
     srv_reply(&s, XS_READ, id, "ok8", 3);
 
+    /* The connection error indicator (XENSTORE_SERVER_FEATURE_ERROR). */
+    wait_console(d, "WAIT-ERROR");
+    req_prod = s.r->req_prod;
+    s.r->server_features |= XENSTORE_SERVER_FEATURE_ERROR;
+    s.r->error = XENSTORE_ERROR_COMM;
+    srv_notify(&s);
+
     guest_finished(d, "bad-server", GUEST_BAD_TESTS);
+    ok(s.r->req_prod == req_prod,
+       "with the error indicator set the guest sent nothing");
     xenforeignmemory_unmap(fmem, ring, 1);
+    /*
+     * The guest is off, so no event can follow: leave our port unmasked.
+     * xen-hv keeps domain 0's mask bit across unbind and a later bind of
+     * the same port number (xenstored's, next) would never see an event.
+     */
+    while (wait_event(s.eh, 0) > 0)
+        ;
+    xenevtchn_unmask(s.eh, s.local);
     xenevtchn_close(s.eh);
     simple(XENHV_OP_DOMAIN_DESTROY, d);
 }
@@ -556,6 +583,12 @@ static void with_xenstored(const char *dir)
            node_is(HOME(d, "data/dir/a"), NULL),
        "dom0 sees what the guest wrote, committed and removed");
     guest_finished(d, "main", GUEST_MAIN_TESTS);
+    if (tap_fail_count)
+        tap_diag("ring: req cons %u prod %u, rsp cons %u prod %u, "
+                 "features %#x connection %u error %u",
+                 ring->req_cons, ring->req_prod, ring->rsp_cons,
+                 ring->rsp_prod, ring->server_features, ring->connection,
+                 ring->error);
     xenforeignmemory_unmap(fmem, ring, 1);
     ok(simple(XENHV_OP_DOMAIN_DESTROY, d) == 0 &&
            xs_release_domain(xs, (unsigned)d) && watch_fired("rel", 5000),
@@ -592,7 +625,7 @@ int main(int argc, char **argv)
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
     signal(SIGPIPE, SIG_IGN);
-    tap_plan(26);
+    tap_plan(27);
     pid = start_daemon("xb");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);

@@ -16,6 +16,9 @@
  * watch callbacks only by xenbus_watch_dispatch()/xenbus_watch_wait().
  * One vCPU at a time may use the client (no locking).
  *
+ * The synchronous calls (xenbus_read ... xenbus_transaction_end) give up
+ * a request that timed out, so its slot is free for the next one.
+ *
  * Errors: every function returns 0 (or a documented count/length) or a
  * negative Xen errno (<xen/errno.h>).  Errors the server reports as an
  * XS_ERROR string ("ENOENT", "EACCES", "EAGAIN", ...: the xsd_errors list
@@ -23,7 +26,8 @@
  * errors: -XEN_ENODEV before xenbus_init(), -XEN_ETIMEDOUT when the server
  * does not answer within XENBUS_TIMEOUT_NS, -XEN_EIO when the server broke
  * the ring protocol (indexes more than a ring apart, a payload longer than
- * XENSTORE_PAYLOAD_MAX, the ring's error field set) — the client then
+ * XENSTORE_PAYLOAD_MAX, the ring's error field set under
+ * XENSTORE_SERVER_FEATURE_ERROR) — the client then
  * refuses further use — -XEN_E2BIG when a request or a caller's buffer is
  * too small for the data, -XEN_EBUSY when too many requests are in flight.
  */
@@ -196,8 +200,10 @@ int xenbus_wait_for_state(const char *otherend, enum xenbus_state wanted,
  * xenbus_reconnect — ask the server to reset the ring
  * (xenstore-ring.txt "Connection"): set connection = XENSTORE_RECONNECT,
  * notify, wait until the server sets XENSTORE_CONNECTED.  Every pending
- * request and queued event is dropped.  Returns 0, -XEN_EOPNOTSUPP when
- * the server lacks XENSTORE_SERVER_FEATURE_RECONNECTION, -XEN_ETIMEDOUT.
+ * request, queued event and watch is dropped, as the server drops its
+ * side (watches must be set again; open transactions are gone).  Returns 0,
+ * -XEN_EOPNOTSUPP when the server lacks XENSTORE_SERVER_FEATURE_RECONNECTION,
+ * -XEN_ETIMEDOUT.
  */
 int xenbus_reconnect(void);
 
