@@ -3,7 +3,7 @@
  *
  * Under `xen-hv daemon`, domain 0 sets a guest up as a toolstack would:
  * the xenstore ring at gfn XENBUS_TEST_STORE_GFN zeroed through foreign
- * memory, an unbound port in the guest for domain 0
+ * memory (xenhv_layout.h), an unbound port in the guest for domain 0
  * (xc_evtchn_alloc_unbound), HVM_PARAM_STORE_PFN/STORE_EVTCHN, then
  *   - phase "bad server": no xenstored; this program answers the guest's
  *     requests on the ring itself (bad_server()), checking the bytes the
@@ -38,17 +38,15 @@
 #include <xen/io/xenbus.h>
 
 #include "harness.h"
+#include "xenhv_layout.h"
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
 #include "tap.h"
 
-/*
- * The guest's xenstore ring: the second of the 8 special pages xen-hv
- * reserves at 0xfeff0000 (xen-hv/domain.c setup_memory).  The domain
- * builder will own this choice once the toolstack lands.
- */
-#define XENBUS_TEST_STORE_GFN 0xfeff1
+/* The guest's xenstore ring: the special page libxl's layout gives it. */
+#define XENBUS_TEST_STORE_GFN                                                  \
+    ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
 
 #define GUEST_MAIN_TESTS 34
 #define GUEST_BAD_TESTS  12
@@ -586,9 +584,8 @@ static void with_xenstored(const char *dir)
     if (tap_fail_count)
         tap_diag("ring: req cons %u prod %u, rsp cons %u prod %u, "
                  "features %#x connection %u error %u",
-                 ring->req_cons, ring->req_prod, ring->rsp_cons,
-                 ring->rsp_prod, ring->server_features, ring->connection,
-                 ring->error);
+                 ring->req_cons, ring->req_prod, ring->rsp_cons, ring->rsp_prod,
+                 ring->server_features, ring->connection, ring->error);
     xenforeignmemory_unmap(fmem, ring, 1);
     ok(simple(XENHV_OP_DOMAIN_DESTROY, d) == 0 &&
            xs_release_domain(xs, (unsigned)d) && watch_fired("rel", 5000),
