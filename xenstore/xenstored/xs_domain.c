@@ -200,6 +200,12 @@ int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
         goto fail;
     }
     d->local_port = (evtchn_port_t)local;
+    /*
+     * A new binding must be able to fire, as Linux's evtchn driver
+     * unmasks on bind; a port number reused from an earlier binding may
+     * still carry that binding's mask bit.
+     */
+    xenevtchn_unmask(be->xce, d->local_port);
     d->conn = xs_ring_conn_new(store, domid, d->intf, domain_notify, d);
     if (!d->conn) {
         rc = -ENOMEM;
