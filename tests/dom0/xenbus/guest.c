@@ -112,6 +112,13 @@ static void test_basic(void)
            "a malformed path: EINVAL");
     is_int(xenbus_read(XBT_NIL, "from-dom0", buf, 4), -XEN_E2BIG,
            "a buffer too small for the value: E2BIG");
+    /* Request and reply both larger than a ring (1 KiB) each way. */
+    memset(huge, 'y', 2000);
+    huge[2000] = 0;
+    ok(xenbus_write(XBT_NIL, "data/long", huge) == 0 &&
+           xenbus_read(XBT_NIL, "data/long", buf, sizeof(buf)) == 2000 &&
+           !memcmp(buf, huge, 2001),
+       "a 2000-byte value written and read back");
     memset(huge, 'x', sizeof(huge) - 1);
     is_int(xenbus_write(XBT_NIL, "data/huge", huge), -XEN_E2BIG,
            "a request above XENSTORE_PAYLOAD_MAX: E2BIG, not sent");
@@ -240,7 +247,7 @@ static void role_main(void)
 {
     int rc;
 
-    tap_plan(34);
+    tap_plan(35);
     rc = xenbus_init();
 
     is_int(rc, 0, "xenbus_init (store port %u)", xenbus_store_port());
@@ -288,7 +295,7 @@ static void role_badserver(void)
 {
     int rc, good = 1;
 
-    tap_plan(12);
+    tap_plan(14);
     is_int(xenbus_init(), 0, "xenbus_init");
     ok(xenbus_read(XBT_NIL, "one", buf, sizeof(buf)) == 2 && !strcmp(buf, "v1"),
        "the reply is found behind a watch event and a stray reply");
@@ -301,6 +308,20 @@ static void role_badserver(void)
            "XS_ERROR \"EACCES\" maps to -XEN_EACCES");
     is_int(xenbus_read(XBT_NIL, "four", buf, sizeof(buf)), -XEN_EINVAL,
            "an unknown error string maps to -XEN_EINVAL");
+    is_int(xenbus_read(XBT_NIL, "wrongtype", buf, sizeof(buf)), -XEN_EIO,
+           "a reply of another type than the request: EIO");
+    {
+        struct seen w = {0};
+
+        int run;
+
+        rc = xenbus_watch("w", "tokw", watch_cb, &w);
+        run = rc ? rc : xenbus_watch_dispatch();
+        ok(run == 1 && w.count == 1 && !strcmp(w.path, "w"),
+           "an event that came before XS_WATCH's reply is kept; a malformed "
+           "one is ignored (%u callbacks)",
+           w.count);
+    }
     is_int(xenbus_read(XBT_NIL, "five", buf, sizeof(buf)), -XEN_EIO,
            "a reply longer than XENSTORE_PAYLOAD_MAX: EIO");
     is_int(xenbus_read(XBT_NIL, "six", buf, sizeof(buf)), -XEN_EIO,

@@ -48,8 +48,8 @@
 #define XENBUS_TEST_STORE_GFN                                                  \
     ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
 
-#define GUEST_MAIN_TESTS 34
-#define GUEST_BAD_TESTS  12
+#define GUEST_MAIN_TESTS 35
+#define GUEST_BAD_TESTS  14
 
 static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
@@ -272,7 +272,7 @@ static void bad_server(void)
     ok(local > 0, "bad server: guest %d, ring at gfn %#x, port %d bound", d,
        XENBUS_TEST_STORE_GFN, port);
     if (local <= 0) {
-        tap_skip(9, "no guest");
+        tap_skip(10, "no guest");
         return;
     }
     simple(XENHV_OP_DOMAIN_UNPAUSE, d);
@@ -298,6 +298,22 @@ static void bad_server(void)
     srv_reply(&s, XS_ERROR, id, "EACCES", 7);
     id = srv_expect_read(&s, "four");
     srv_reply(&s, XS_ERROR, id, "EWHATEVER", 10);
+    id = srv_expect_read(&s, "wrongtype");
+    srv_reply(&s, XS_DIRECTORY, id, "a", 2);
+
+    /* XS_WATCH: the event every new watch fires, then a malformed event
+     * (no NUL between path and token), then the reply. */
+    {
+        struct xsd_sockmsg h;
+        char body[64];
+
+        ok(srv_get(&s, &h, body, sizeof(body)) == 0 && h.type == XS_WATCH &&
+               h.len == 7 && !memcmp(body, "w\0tokw", 7),
+           "XS_WATCH on the wire: path NUL token NUL");
+        srv_reply(&s, XS_WATCH_EVENT, 0, "w\0tokw", 7);
+        srv_reply(&s, XS_WATCH_EVENT, 0, "garbage", 7);
+        srv_reply(&s, XS_WATCH, h.req_id, "OK", 3);
+    }
 
     /* Protocol violation 1: a payload above XENSTORE_PAYLOAD_MAX. */
     id = srv_expect_read(&s, "five");
@@ -622,7 +638,7 @@ int main(int argc, char **argv)
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
     signal(SIGPIPE, SIG_IGN);
-    tap_plan(27);
+    tap_plan(28);
     pid = start_daemon("xb");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
