@@ -220,7 +220,9 @@ void xlcfg_domain_free(struct xlcfg_domain *d);
 /*
  * xlcfg_domain_to_json: encode @d as pretty-printed JSON (libxl's
  * libxl_domain_config field names) into a new malloc'ed string *@json.
- * Returns 0 or -ENOMEM.
+ * Returns 0, -EINVAL when @d is not a valid configuration (the checks of
+ * xlcfg_domain_build(): a hand-made struct could hold anything), or
+ * -ENOMEM.
  */
 int xlcfg_domain_to_json(const struct xlcfg_domain *d, char **json);
 

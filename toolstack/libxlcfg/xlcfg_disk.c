@@ -291,6 +291,7 @@ static bool depr_prefix(struct disk_ctx *dc, char **s)
     static const char *const scripts[] = {"iscsi", "nbd", "enbd", "drbd"};
     static const char *const formats[] = {"raw", "qcow", "qcow2", "vhd"};
     char *p = *s, *colon, name[16], *script;
+    bool known = false;
     size_t i, len;
 
     if (*p < 'a' || *p > 'z')
@@ -301,17 +302,29 @@ static bool depr_prefix(struct disk_ctx *dc, char **s)
         ;
     if (*colon != ':')
         return false;
-    /* "hdc:cdrom" is a vdev with a devtype, not a prefix. */
-    if ((colon[1] >= 'a' && colon[1] <= 'z') ||
-        (colon[1] >= '0' && colon[1] <= '9'))
-        return false;
     len = (size_t)(colon - p);
-    if (len >= sizeof(name)) {
+    if (len < sizeof(name)) {
+        memcpy(name, p, len);
+        name[len] = '\0';
+        for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+            known |= !strcmp(name, formats[i]);
+        for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+            known |= !strcmp(name, scripts[i]);
+        for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+            known |= !strcmp(name, ignored[i]);
+    }
+    /*
+     * A known prefix is stripped whatever follows; an unknown word before
+     * a colon is an error only when no letter or digit follows, since
+     * "hdc:cdrom" is a vdev with its devtype.
+     */
+    if (!known) {
+        if ((colon[1] >= 'a' && colon[1] <= 'z') ||
+            (colon[1] >= '0' && colon[1] <= '9'))
+            return false;
         disk_err(dc, "unknown deprecated disk prefix '%.*s:'", (int)len, p);
         return false;
     }
-    memcpy(name, p, len);
-    name[len] = '\0';
     *s = colon + 1;
     dc->had_depr_prefix = true;
     for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -330,11 +343,7 @@ static bool depr_prefix(struct disk_ctx *dc, char **s)
             free(script);
             return true;
         }
-    for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
-        if (!strcmp(name, ignored[i]))
-            return true;
-    disk_err(dc, "unknown deprecated disk prefix '%s:'", name);
-    return true;
+    return true; /* an ignored prefix */
 }
 
 /* keyword: a `key=value` or flag parameter; false if @s is neither. */

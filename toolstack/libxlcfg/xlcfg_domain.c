@@ -68,6 +68,10 @@ static bool get_str(struct build *b, const char *key, const char **out,
         key_error(b, s, "%s must be a single value, not a list", key);
         return false;
     }
+    if (!xlcfg_utf8_valid(s->value->str)) {
+        key_error(b, s, "%s is not valid UTF-8", key);
+        return false;
+    }
     *out = s->value->str;
     return true;
 }
@@ -336,11 +340,16 @@ static bool list_items(struct build *b, const char *key,
         key_error(b, s, "%s must be a list, e.g. %s = [ '...' ]", key, key);
         return false;
     }
-    for (i = 0; i < s->value->n; i++)
+    for (i = 0; i < s->value->n; i++) {
         if (s->value->items[i]->type != XLCFG_V_STRING) {
             key_error(b, s, "%s[%zu] must be a string, not a list", key, i);
             return false;
         }
+        if (!xlcfg_utf8_valid(s->value->items[i]->str)) {
+            key_error(b, s, "%s[%zu] is not valid UTF-8", key, i);
+            return false;
+        }
+    }
     *n = s->value->n;
     return true;
 }
@@ -504,11 +513,11 @@ int xlcfg_domain_build(struct xlcfg *cfg, struct xlcfg_domain **out)
         goto out;
     }
     /* The per-key checks above cover these; this is the safety net. */
-    why = xlcfg_domain_validate(d);
-    if (why) {
-        xlcfg_diagf(cfg, true, cfg->source, 0, 0, "%s", why);
+    rc = xlcfg_domain_validate(d, &why);
+    if (rc) {
+        if (why)
+            xlcfg_diagf(cfg, true, cfg->source, 0, 0, "%s", why);
         free(why);
-        rc = -EINVAL;
         goto out;
     }
     *out = d;
@@ -538,76 +547,117 @@ void xlcfg_domain_free(struct xlcfg_domain *d)
     free(d);
 }
 
-static char *validate_disk(const struct xlcfg_disk *k, size_t i)
+/* fail: set *@why to the formatted reason; -EINVAL, or -ENOMEM. */
+__attribute__((format(printf, 2, 3))) static int fail(char **why,
+                                                      const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(why, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        *why = NULL;
+        return -ENOMEM;
+    }
+    return -EINVAL;
+}
+
+/* utf8_ok: NULL or valid UTF-8 (JSON carries nothing else). */
+static bool utf8_ok(const char *s)
+{
+    return !s || xlcfg_utf8_valid(s);
+}
+
+static int validate_disk(const struct xlcfg_disk *k, size_t i, char **why)
 {
     uint32_t devid;
 
+    if (!utf8_ok(k->pdev_path) || !utf8_ok(k->vdev) ||
+        !utf8_ok(k->backend_domname) || !utf8_ok(k->script))
+        return fail(why, "disk %zu: string not UTF-8", i);
     if (!k->vdev || xlcfg_vdev_to_devid(k->vdev, &devid) || devid != k->devid)
-        return xlcfg_strdup_printf("disk %zu: bad vdev or devid", i);
+        return fail(why, "disk %zu: bad vdev or devid", i);
     if (!k->pdev_path && !k->is_cdrom)
-        return xlcfg_strdup_printf("disk %zu: no target", i);
+        return fail(why, "disk %zu: no target", i);
     if (!xlcfg_format_name(k->format) || k->format == XLCFG_FORMAT_UNKNOWN ||
         !xlcfg_backend_name(k->backend))
-        return xlcfg_strdup_printf("disk %zu: bad format or backend", i);
+        return fail(why, "disk %zu: bad format or backend", i);
     if ((unsigned int)k->discard_enable > XLCFG_TRUE ||
         (unsigned int)k->trusted > XLCFG_TRUE)
-        return xlcfg_strdup_printf("disk %zu: bad flag", i);
-    return NULL;
+        return fail(why, "disk %zu: bad flag", i);
+    return 0;
 }
 
-static char *validate_nic(const struct xlcfg_nic *n, size_t i)
+static int validate_nic(const struct xlcfg_nic *n, size_t i, char **why)
 {
+    if (!utf8_ok(n->bridge) || !utf8_ok(n->ip) || !utf8_ok(n->model) ||
+        !utf8_ok(n->ifname) || !utf8_ok(n->script) ||
+        !utf8_ok(n->backend_domname) || !utf8_ok(n->gatewaydev))
+        return fail(why, "nic %zu: string not UTF-8", i);
     if (n->mac[0] & 1)
-        return xlcfg_strdup_printf("nic %zu: multicast mac", i);
+        return fail(why, "nic %zu: multicast mac", i);
     if (n->devid != i)
-        return xlcfg_strdup_printf("nic %zu: devid %u", i, n->devid);
+        return fail(why, "nic %zu: devid %u", i, n->devid);
     if (!xlcfg_nictype_name(n->nictype))
-        return xlcfg_strdup_printf("nic %zu: bad nictype", i);
+        return fail(why, "nic %zu: bad nictype", i);
     if (n->mtu && (n->mtu < 68 || n->mtu > 65535))
-        return xlcfg_strdup_printf("nic %zu: mtu %u", i, n->mtu);
+        return fail(why, "nic %zu: mtu %u", i, n->mtu);
     if ((n->rate_interval_usecs == 0) != (n->rate_bytes_per_interval == 0))
-        return xlcfg_strdup_printf("nic %zu: bad rate", i);
-    return NULL;
+        return fail(why, "nic %zu: bad rate", i);
+    return 0;
 }
 
-char *xlcfg_domain_validate(const struct xlcfg_domain *d)
+int xlcfg_domain_validate(const struct xlcfg_domain *d, char **why)
 {
     uint64_t min = (uint64_t)XLCFG_MEMORY_MIN * 1024;
     uint64_t max = (uint64_t)XLCFG_MEMORY_MAX * 1024;
-    char *why;
     size_t i;
+    int rc;
 
     if (!d->name || !xlcfg_name_valid(d->name))
-        return xlcfg_strdup_printf("bad or missing name");
+        return fail(why, "bad or missing name");
     if (!d->kernel || !*d->kernel)
-        return xlcfg_strdup_printf("missing kernel");
+        return fail(why, "missing kernel");
+    if (!utf8_ok(d->kernel) || !utf8_ok(d->ramdisk) || !utf8_ok(d->cmdline))
+        return fail(why, "kernel, ramdisk or cmdline not UTF-8");
     if (d->target_memkb < min || d->target_memkb > max ||
         d->target_memkb % 1024)
-        return xlcfg_strdup_printf("target_memkb %llu out of range",
-                                   (unsigned long long)d->target_memkb);
+        return fail(why, "target_memkb %llu out of range",
+                    (unsigned long long)d->target_memkb);
     if (d->max_memkb < d->target_memkb || d->max_memkb > max ||
         d->max_memkb % 1024)
-        return xlcfg_strdup_printf("max_memkb %llu out of range",
-                                   (unsigned long long)d->max_memkb);
+        return fail(why, "max_memkb %llu out of range",
+                    (unsigned long long)d->max_memkb);
     if (d->vcpus < 1 || d->vcpus > d->max_vcpus ||
         d->max_vcpus > XLCFG_VCPUS_MAX)
-        return xlcfg_strdup_printf("vcpus %u / max_vcpus %u out of range",
-                                   d->vcpus, d->max_vcpus);
+        return fail(why, "vcpus %u / max_vcpus %u out of range", d->vcpus,
+                    d->max_vcpus);
     if (d->max_grant_frames < 1 || d->max_grant_frames > XLCFG_GNT_MAX)
-        return xlcfg_strdup_printf("max_grant_frames %u out of range",
-                                   d->max_grant_frames);
+        return fail(why, "max_grant_frames %u out of range",
+                    d->max_grant_frames);
     if (d->max_event_channels < 1 || d->max_event_channels > XLCFG_EVTCHN_MAX)
-        return xlcfg_strdup_printf("event_channels %u out of range",
-                                   d->max_event_channels);
+        return fail(why, "event_channels %u out of range",
+                    d->max_event_channels);
+    if (d->cpumap_set) {
+        bool any = false;
+
+        for (i = 0; i < XLCFG_MAX_CPUS / 64; i++)
+            any |= d->cpumap[i] != 0;
+        if (!any)
+            return fail(why, "cpumap selects no CPU");
+    }
     if (!xlcfg_action_name(d->on_poweroff) ||
         !xlcfg_action_name(d->on_reboot) || !xlcfg_action_name(d->on_crash) ||
         !xlcfg_action_name(d->on_watchdog))
-        return xlcfg_strdup_printf("bad on_* action");
+        return fail(why, "bad on_* action");
     for (i = 0; i < d->num_disks; i++)
-        if ((why = validate_disk(&d->disks[i], i)))
-            return why;
+        if ((rc = validate_disk(&d->disks[i], i, why)))
+            return rc;
     for (i = 0; i < d->num_nics; i++)
-        if ((why = validate_nic(&d->nics[i], i)))
-            return why;
-    return NULL;
+        if ((rc = validate_nic(&d->nics[i], i, why)))
+            return rc;
+    *why = NULL;
+    return 0;
 }

@@ -122,17 +122,24 @@ static void gen_b_info(yajl_gen g, const struct xlcfg_domain *d)
 int xlcfg_domain_to_json(const struct xlcfg_domain *d, char **json)
 {
     const unsigned char *buf;
-    char uuid[37];
+    char uuid[37], *why;
     size_t len, i;
     yajl_gen g;
-    int rc = -ENOMEM;
+    int rc;
 
     *json = NULL;
+    rc = xlcfg_domain_validate(d, &why);
+    free(why);
+    if (rc)
+        return rc;
+    rc = -ENOMEM;
     g = yajl_gen_alloc(NULL);
     if (!g)
         return -ENOMEM;
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_config(g, yajl_gen_indent_string, "    ");
+    /* Strings were checked when built; this keeps bad JSON from leaving. */
+    yajl_gen_config(g, yajl_gen_validate_utf8, 1);
     xlcfg_uuid_format(d->uuid, uuid);
     yajl_gen_map_open(g);
     gen_str(g, "c_info");
@@ -158,8 +165,10 @@ int xlcfg_domain_to_json(const struct xlcfg_domain *d, char **json)
     gen_key_str(g, "on_watchdog", xlcfg_action_name(d->on_watchdog));
     gen_key_str(g, "on_crash", xlcfg_action_name(d->on_crash));
     yajl_gen_map_close(g);
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+        rc = -EINVAL;
         goto out;
+    }
     *json = strndup((const char *)buf, len);
     if (*json)
         rc = 0;
@@ -476,6 +485,8 @@ int xlcfg_domain_from_json(const char *json, struct xlcfg_domain **out,
     *out = NULL;
     root = yajl_tree_parse(json, ebuf, sizeof(ebuf));
     if (!root) {
+        /* yajl adds lines that point at the error: keep the first. */
+        ebuf[strcspn(ebuf, "\n")] = '\0';
         dec_err(&dc, "bad JSON: %s", ebuf);
         goto out;
     }
@@ -514,8 +525,8 @@ int xlcfg_domain_from_json(const char *json, struct xlcfg_domain **out,
     e = XLCFG_ACTION_DESTROY;
     dec_enum(&dc, root, "on_crash", action_name_int, 1, 4, &e);
     d->on_crash = (enum xlcfg_action)e;
-    if (!dc.err && !dc.oom)
-        dc.err = xlcfg_domain_validate(d);
+    if (!dc.err && !dc.oom && xlcfg_domain_validate(d, &dc.err) == -ENOMEM)
+        dc.oom = true;
 out:
     yajl_tree_free(root);
     rc = dc.oom ? -ENOMEM : dc.err ? -EINVAL : 0;

@@ -51,13 +51,22 @@ enum tok_kind {
     T_RBRACKET,
     T_COMMA,
     T_SEMI,
-    T_ERROR, /* lexical error, already reported */
+    T_BADCHAR, /* a character no token starts with */
+    T_ERROR,   /* lexical error, already reported */
+};
+
+/* Why a T_BADCHAR may have been written, added to its message. */
+enum tok_hint {
+    HINT_NONE,
+    HINT_PYTHON,    /* xl warns that such characters suggest Python (xm) */
+    HINT_UPPERCASE, /* setting names are lowercase */
 };
 
 struct tok {
     enum tok_kind kind;
     unsigned int line, col;
-    char *text; /* NAME, NUMBER, STRING (dequoted); malloc'ed */
+    char *text; /* NAME, NUMBER, STRING (dequoted), BADCHAR (described) */
+    enum tok_hint hint;
 };
 
 struct lexer {
@@ -66,7 +75,6 @@ struct lexer {
     const char *p, *end;
     unsigned int line, col;
     unsigned int err_line; /* last line with a reported error */
-    bool python_hint;      /* the Python hint was given */
     int rc;                /* 0, -EINVAL or -ENOMEM */
 };
 
@@ -342,13 +350,17 @@ static bool lex_escape(struct lexer *lx, char quote, unsigned int bs_col,
             return false;
         }
     } else {
-        char d_[16];
+        unsigned char u = (unsigned char)c;
 
-        char_desc(c, d_);
-        lex_error(lx, lx->line, bs_col,
-                  "unknown escape \\%s in string, expected one of "
-                  "\\' \\\" \\\\ \\a \\b \\f \\n \\r \\t \\v \\xHH \\OOO",
-                  d_ + (d_[0] == '\'' ? 1 : 0));
+        if (u > 0x20 && u < 0x7f)
+            lex_error(lx, lx->line, bs_col,
+                      "unknown escape \\%c in string, expected one of "
+                      "\\' \\\" \\\\ \\a \\b \\f \\n \\r \\t \\v \\xHH "
+                      "\\OOO",
+                      c);
+        else
+            lex_error(lx, lx->line, bs_col, "byte 0x%02x after \\ in string",
+                      u);
         return false;
     }
     if (v == 0) {
@@ -500,23 +512,19 @@ static void lex_next(struct lexer *lx, struct tok *t)
         }
         break;
     }
-    t->kind = T_ERROR;
+    /* Reported by the parser, which knows what it expected instead. */
     char_desc(c, d);
-    if (c >= 'A' && c <= 'Z') {
-        lex_error(lx, t->line, t->col,
-                  "unexpected %s, setting names are lowercase", d);
+    t->text = strdup(d);
+    if (!t->text) {
+        lx->rc = -ENOMEM;
+        t->kind = T_ERROR;
         return;
     }
-    /* xl warns that such characters suggest a Python (xm) config. */
-    if (strchr("+-.():", c) && !lx->python_hint) {
-        lx->python_hint = true;
-        lex_error(lx, t->line, t->col,
-                  "unexpected %s (config looks like Python, which xl no "
-                  "longer accepts)",
-                  d);
-        return;
-    }
-    lex_error(lx, t->line, t->col, "unexpected %s", d);
+    t->kind = T_BADCHAR;
+    if (c >= 'A' && c <= 'Z')
+        t->hint = HINT_UPPERCASE;
+    else if (strchr("+-.():", c))
+        t->hint = HINT_PYTHON;
 }
 
 /* ---- parser ---- */
@@ -569,6 +577,9 @@ static void tok_desc(const struct tok *t, char *out, size_t len)
     case T_SEMI:
         snprintf(out, len, "';'");
         break;
+    case T_BADCHAR:
+        snprintf(out, len, "%s", t->text);
+        break;
     case T_ERROR:
         snprintf(out, len, "error");
         break;
@@ -578,13 +589,20 @@ static void tok_desc(const struct tok *t, char *out, size_t len)
 /* expect_error: "unexpected <current token>, expected @what". */
 static void expect_error(struct parser *ps, const char *what)
 {
+    static const char *const hints[] = {
+        [HINT_NONE] = "",
+        [HINT_PYTHON] = " (the config looks like Python, which xl no "
+                        "longer accepts)",
+        [HINT_UPPERCASE] = " (setting names are lowercase)",
+    };
     char d[64];
 
     if (ps->tok.kind == T_ERROR) /* already reported by the lexer */
         return;
     tok_desc(&ps->tok, d, sizeof(d));
-    lex_error(&ps->lx, ps->tok.line, ps->tok.col, "unexpected %s, expected %s",
-              d, what);
+    lex_error(&ps->lx, ps->tok.line, ps->tok.col,
+              "unexpected %s, expected %s%s", d, what,
+              ps->tok.kind == T_BADCHAR ? hints[ps->tok.hint] : "");
 }
 
 static void skip_newlines(struct parser *ps)

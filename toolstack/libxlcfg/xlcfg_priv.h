@@ -70,11 +70,18 @@ char *xlcfg_strdup_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 /*
- * xlcfg_domain_validate: the checks shared by xlcfg_domain_build() and
- * xlcfg_domain_from_json() on an already filled @d: returns NULL when @d is
- * valid, else a malloc'ed reason (or the static "out of memory").
+ * xlcfg_domain_validate: the checks shared by xlcfg_domain_build(),
+ * xlcfg_domain_to_json() and xlcfg_domain_from_json() on a filled @d.
+ * Returns 0 (*@why NULL), -EINVAL with a malloc'ed reason in *@why, or
+ * -ENOMEM (*@why NULL).
  */
-char *xlcfg_domain_validate(const struct xlcfg_domain *d);
+int xlcfg_domain_validate(const struct xlcfg_domain *d, char **why);
+
+/*
+ * xlcfg_utf8_valid: @s is well-formed UTF-8 (what JSON can carry; the
+ * typed layer refuses other strings so that its JSON always reads back).
+ */
+bool xlcfg_utf8_valid(const char *s);
 
 /* xlcfg_name_valid: a domain name is 1..XLCFG_NAME_MAX of [A-Za-z0-9_.-]. */
 bool xlcfg_name_valid(const char *name);
