@@ -1,10 +1,15 @@
-/* console.c — CONSOLEIO_write / port 0xe9 output, per-CPU lines. */
+/*
+ * console.c — CONSOLEIO_write / port 0xe9 output, per-CPU lines; once
+ * consring_init() brought the PV console ring up, output goes to the ring
+ * too (CONSOLEIO_write keeps everything printed before that).
+ */
 #include <stdarg.h>
 
 #include <stdint.h>
 #include <xen/xen.h>
 
 #include "xenkern/console.h"
+#include "xenkern/consring.h"
 #include "xenkern/hypercall.h"
 #include "xenkern/kernel.h"
 #include "xenkern/lib.h"
@@ -18,6 +23,8 @@ void console_write(const char *buf, size_t len)
     if (xen_present) {
         /* Xen writes everything and returns 0 (or -XEN_EFAULT). */
         HYPERVISOR_console_io(CONSOLEIO_write, len, buf);
+        if (consring_ready())
+            consring_write(buf, len);
         return;
     }
     asm volatile("rep outsb"

@@ -1,0 +1,116 @@
+/*
+ * The guest of the console test: frontends/kernel's console ring
+ * (xenkern/consring.h) served by xenconsoled.  Roles (command line):
+ *   role=main     brings the ring up (printf then also goes there), prints
+ *                 "hello before attach" and MAIN-READY, then echoes every
+ *                 input line as "echo: <line>" until the line "quit".
+ *   role=flood    prints 60 numbered lines (3 KiB, more than the ring and
+ *                 the daemon's buffer), waits until the daemon took them,
+ *                 then prints FLOOD-DONE.
+ *   role=corrupt  prints a line, then moves out_prod 5000 bytes ahead of
+ *                 out_cons (more than the 2 KiB ring) and notifies: the
+ *                 daemon must disconnect this console only.
+ *   role=storm    notifies the console port 20000 times with nothing in
+ *                 the ring, then prints AFTER-STORM.
+ * Everything printed also goes to CONSOLEIO_write, which test_console.c
+ * reads to know where the guest is.
+ */
+#include <stdint.h>
+#include <xen/errno.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/io/console.h>
+
+#include "xenkern/boot.h"
+#include "xenkern/console.h"
+#include "xenkern/consring.h"
+#include "xenkern/evtchn.h"
+#include "xenkern/hypercall.h"
+#include "xenkern/lib.h"
+#include "xenkern/pvclock.h"
+#include "xenkern/sched.h"
+#include "xenkern/test.h"
+
+#define SEC 1000000000ULL
+
+static void role_main(void)
+{
+    char line[128];
+    int quit = 0;
+
+    tap_plan(3);
+    is_int(consring_init(), 0, "consring_init");
+    printf("hello before attach\n");
+    printf("MAIN-READY\n");
+    for (int i = 0; i < 20 && !quit; i++) {
+        long n = consring_read_line(line, sizeof(line), 20 * SEC);
+
+        if (n < 0) {
+            diag("read_line: %ld", n);
+            break;
+        }
+        if (!strcmp(line, "quit\n"))
+            quit = 1;
+        else
+            printf("echo: %s", line);
+    }
+    ok(quit, "the line \"quit\" came through the in ring");
+    is_int(consring_flush(5 * SEC), 0, "the daemon took all output");
+}
+
+static void role_flood(void)
+{
+    tap_plan(2);
+    is_int(consring_init(), 0, "consring_init");
+    for (int i = 0; i < 60; i++)
+        printf("flood line %02d ...................................\n", i);
+    is_int(consring_flush(10 * SEC), 0, "the daemon took the flood");
+    printf("FLOOD-DONE\n");
+}
+
+static void role_corrupt(void)
+{
+    struct xen_hvm_param pfn = {.domid = DOMID_SELF,
+                                .index = HVM_PARAM_CONSOLE_PFN};
+    struct xencons_interface *r;
+
+    if (consring_init() || HYPERVISOR_hvm_op(HVMOP_get_param, &pfn))
+        bail_out("no console ring");
+    printf("corrupt guest here\n");
+    consring_flush(5 * SEC);
+    r = (struct xencons_interface *)(uintptr_t)(pfn.value << 12);
+    /* Not through consring: this is the broken guest the daemon faces. */
+    r->out_prod = r->out_cons + 5000;
+    evtchn_send(consring_port());
+    /* Print nothing to the ring that could repair out_prod meanwhile. */
+    sched_sleep_until(time_now_ns() + 3 * SEC);
+    HYPERVISOR_console_io(CONSOLEIO_write, 8, "CORRUPT\n");
+}
+
+static void role_storm(void)
+{
+    tap_plan(2);
+    is_int(consring_init(), 0, "consring_init");
+    for (int i = 0; i < 20000; i++)
+        evtchn_send(consring_port());
+    printf("AFTER-STORM\n");
+    is_int(consring_flush(10 * SEC), 0, "the daemon still serves the ring");
+}
+
+void test_main(void)
+{
+    char role[32];
+
+    if (cmdline_get("role", role, sizeof(role)) < 0)
+        bail_out("no role= on the command line");
+    if (!strcmp(role, "main"))
+        role_main();
+    else if (!strcmp(role, "flood"))
+        role_flood();
+    else if (!strcmp(role, "corrupt"))
+        role_corrupt();
+    else if (!strcmp(role, "storm"))
+        role_storm();
+    else
+        bail_out("unknown role %s", role);
+}

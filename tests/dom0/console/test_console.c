@@ -1,0 +1,614 @@
+/*
+ * console — the PV console path end to end: the guest's console ring
+ * (frontends/kernel/consring.c) served by xenconsoled
+ * (backends/console/), and the xenconsole client.
+ *
+ * Under `xen-hv daemon`, with xenstored and xenconsoled on private
+ * sockets and directories, domain 0 sets guests up as a toolstack would:
+ * the console ring at gfn CONSOLE_TEST_GFN zeroed through foreign memory,
+ * the console port allocated for domain 0 (xc_evtchn_alloc_unbound),
+ * HVM_PARAM_CONSOLE_PFN/EVTCHN, ~/console/{ring-ref,port,type} in
+ * xenstore (docs/misc/xenstore-paths), XS_INTRODUCE, unpause.  Checked:
+ * output before anyone attached is read after attaching (socket and
+ * pty), input reaches the guest (it echoes), a 256-byte buffer shows the
+ * drop marker and the newest bytes, the log files hold everything, a
+ * guest that corrupts its ring indexes is disconnected while the others
+ * keep working, an event storm is survived, xenconsole attaches and
+ * detaches on Ctrl-], and releasing a domain removes its console.
+ * Protocol: <xen/io/console.h>, docs/misc/console.txt.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xen/sched.h>
+#include <xen/hvm/params.h>
+
+#include "harness.h"
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+#include "tap.h"
+
+/*
+ * The console ring: the first of the 8 special pages xen-hv reserves at
+ * 0xfeff0000 (xen-hv/domain.c setup_memory); the xenstore ring is the
+ * second, as in tests/dom0/xenbus.
+ */
+#define CONSOLE_TEST_GFN 0xfeff0
+#define STORE_TEST_GFN   0xfeff1
+#define BUFFER_SIZE      256
+
+static xc_interface *xch;
+static xenforeignmemory_handle *fmem;
+static struct xs_handle *xs;
+static char dir[128];     /* run dir, log dir, sockets, logs */
+static char con_log[256]; /* xenconsoled's stdout and stderr */
+static char bin_dir[512]; /* where this test's binary lives */
+
+/* Read file path (NUL-terminated, truncated) into buf; bytes read. */
+static size_t slurp(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t have = 0;
+    ssize_t n;
+
+    buf[0] = 0;
+    if (fd < 0)
+        return 0;
+    while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
+        have += (size_t)n;
+    buf[have] = 0;
+    close(fd);
+    return have;
+}
+
+static int file_has(const char *path, const char *what)
+{
+    static char buf[65536];
+
+    slurp(path, buf, sizeof(buf));
+    return strstr(buf, what) != NULL;
+}
+
+/*
+ * Poll cond(arg, want) every 20 ms for up to ms; 1 once it held.  The
+ * conditions below: a path exists (want "1") or not ("0"), a file or a
+ * domain's CONSOLEIO_write log holds a string.
+ */
+static int poll_until(int (*cond)(const void *, const char *), const void *arg,
+                      const char *want, int ms)
+{
+    for (int i = 0; i <= ms / 20; i++) {
+        if (cond(arg, want))
+            return 1;
+        usleep(20000);
+    }
+    return 0;
+}
+
+static int path_state_is(const void *path, const char *want)
+{
+    return (access(path, F_OK) == 0) == (want[0] == '1');
+}
+
+static int file_has_cond(const void *path, const char *what)
+{
+    return file_has(path, what);
+}
+
+static int console_has(const void *domid, const char *what)
+{
+    static char con[32768];
+
+    console(*(const int *)domid, con, sizeof(con));
+    return strstr(con, what) != NULL;
+}
+
+static int wait_path(const char *path, int want, int ms)
+{
+    return poll_until(path_state_is, path, want ? "1" : "0", ms);
+}
+
+static int wait_file_has(const char *path, const char *what, int ms)
+{
+    return poll_until(file_has_cond, path, what, ms);
+}
+
+/* Up to 30 s for `what` in domid's CONSOLEIO_write log (xen-hv's copy). */
+static int wait_console(int domid, const char *what)
+{
+    return poll_until(console_has, &domid, what, 30000);
+}
+
+static void dump_file(const char *tag, const char *path)
+{
+    static char buf[65536];
+
+    slurp(path, buf, sizeof(buf));
+    for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+        tap_diag("%s: %s", tag, l);
+}
+
+/*
+ * Start bin with argv (argv[0] included), stdout and stderr to log; its
+ * pid once the log says READY (10 s), or -1.
+ */
+static pid_t spawn_ready(const char *bin, char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(bin, argv);
+        _exit(127);
+    }
+    for (int i = 0; pid > 0 && i < 500; i++) {
+        if (file_has(log, "READY"))
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1;
+        usleep(20000);
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+static int stop(pid_t pid)
+{
+    int status;
+
+    if (pid <= 0)
+        return -1;
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static pid_t start_xenstored(void)
+{
+    char bin[640], sock[192], state[192], log[192];
+
+    snprintf(bin, sizeof(bin), "%s/../../../xenstore/xenstored/xenstored",
+             bin_dir);
+    snprintf(sock, sizeof(sock), "%s/xenstored.sock", dir);
+    snprintf(state, sizeof(state), "%s/xenstored.state", dir);
+    snprintf(log, sizeof(log), "%s/xenstored.log", dir);
+    if (access(bin, X_OK) != 0)
+        return -1;
+    setenv("XENSTORED_PATH", sock, 1);
+    return spawn_ready(
+        bin,
+        (char *const[]){bin, "-N", "--socket", sock, "--state", state, NULL},
+        log);
+}
+
+static pid_t start_xenconsoled(void)
+{
+    char bin[640], size[16];
+
+    snprintf(bin, sizeof(bin), "%s/../../../backends/console/xenconsoled",
+             bin_dir);
+    snprintf(size, sizeof(size), "%d", BUFFER_SIZE);
+    snprintf(con_log, sizeof(con_log), "%s/xenconsoled.log", dir);
+    return spawn_ready(bin,
+                       (char *const[]){bin, "-N", "--run-dir", dir, "--log-dir",
+                                       dir, "--buffer-size", size, NULL},
+                       con_log);
+}
+
+static int wr(int d, const char *rel, const char *value)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/local/domain/%d/%s", d, rel);
+    return xs_write(xs, XBT_NULL, path, value, strlen(value)) ? 0 : -1;
+}
+
+/*
+ * Create and build a guest with cmdline, set its console up as a
+ * toolstack would, introduce it and unpause it.  Returns the domid or -1.
+ */
+static int guest_start(const char *name, const char *cmdline)
+{
+    struct xs_permissions home = {.perms = XS_PERM_NONE};
+    xen_pfn_t gfns[2] = {CONSOLE_TEST_GFN, STORE_TEST_GFN};
+    char path[64], num[32];
+    int d = create(name), cport, sport, rc = 0;
+    void *pages;
+
+    if (d <= 0 || build(d, cmdline) != 0)
+        return -1;
+    pages = xenforeignmemory_map(fmem, (uint32_t)d, PROT_READ | PROT_WRITE, 2,
+                                 gfns, NULL);
+    if (!pages)
+        return -1;
+    memset(pages, 0, 2 * 4096);
+    xenforeignmemory_unmap(fmem, pages, 2);
+    cport = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
+    sport = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
+    if (cport <= 0 || sport <= 0 ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_CONSOLE_PFN,
+                         CONSOLE_TEST_GFN) ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_CONSOLE_EVTCHN,
+                         (uint64_t)cport) ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_STORE_PFN,
+                         STORE_TEST_GFN) ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_STORE_EVTCHN,
+                         (uint64_t)sport))
+        return -1;
+    /* docs/misc/xenstore-paths: the guest's home and its console nodes. */
+    home.id = (unsigned int)d;
+    snprintf(path, sizeof(path), "/local/domain/%d", d);
+    rc |= !xs_mkdir(xs, XBT_NULL, path);
+    rc |= !xs_set_permissions(xs, XBT_NULL, path, &home, 1);
+    snprintf(num, sizeof(num), "%d", CONSOLE_TEST_GFN);
+    rc |= wr(d, "console/ring-ref", num);
+    snprintf(num, sizeof(num), "%d", cport);
+    rc |= wr(d, "console/port", num);
+    rc |= wr(d, "console/type", "xenconsoled");
+    rc |= wr(d, "name", name);
+    if (rc ||
+        !xs_introduce_domain(xs, (unsigned int)d, STORE_TEST_GFN,
+                             (evtchn_port_t)sport) ||
+        simple(XENHV_OP_DOMAIN_UNPAUSE, d) != 0)
+        return -1;
+    return d;
+}
+
+static const char *sock_of(int d)
+{
+    static char path[4][192];
+    static unsigned int next;
+    char *p = path[next++ % 4];
+
+    snprintf(p, 192, "%s/console-%d.sock", dir, d);
+    return p;
+}
+
+static const char *log_of(int d)
+{
+    static char path[192];
+
+    snprintf(path, sizeof(path), "%s/guest-console-%d.log", dir, d);
+    return path;
+}
+
+static int sock_connect(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/*
+ * Append what fd gives to acc (NUL-terminated, len bytes) until `what`
+ * is in it (1) or ms pass / end of file (0).  what NULL: read until ms of
+ * silence.
+ */
+static int read_until(int fd, char *acc, size_t len, const char *what, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    size_t have = strlen(acc);
+
+    for (;;) {
+        ssize_t n;
+
+        if (what && strstr(acc, what))
+            return 1;
+        if (poll(&p, 1, ms) != 1 || have >= len - 1)
+            return what ? 0 : 1;
+        n = read(fd, acc + have, len - 1 - have);
+        if (n <= 0)
+            return 0;
+        have += (size_t)n;
+        acc[have] = 0;
+    }
+}
+
+static int send_str(int fd, const char *s)
+{
+    return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Run xenconsole with args; its pid, *in and *out its stdin/stdout. */
+static pid_t run_client(char *const argv[], int *in, int *out)
+{
+    int pin[2], pout[2];
+    pid_t pid;
+
+    if (pipe(pin) || pipe(pout))
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        dup2(pout[1], 2);
+        close(pin[1]);
+        close(pout[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(pin[0]);
+    close(pout[1]);
+    *in = pin[1];
+    *out = pout[0];
+    return pid;
+}
+
+static int wait_exit_ms(pid_t pid, int ms)
+{
+    int status;
+
+    for (int i = 0; i <= ms / 20; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -2;
+}
+
+static char acc[16384];
+
+/* Guest A (role=main): attach late, echo through socket and pty. */
+static int test_main_guest(void)
+{
+    char tty[64] = "", path[64];
+    unsigned int len;
+    char *v;
+    int d, fd, pty = -1;
+
+    d = guest_start("con-main", "role=main");
+    ok(d > 0, "guest %d (role=main) set up, introduced, unpaused", d);
+    if (d <= 0) {
+        tap_skip(5, "no guest");
+        return -1;
+    }
+    ok(wait_console(d, "MAIN-READY") && wait_path(sock_of(d), 1, 5000),
+       "the guest printed before anyone attached; %s exists", sock_of(d));
+    snprintf(path, sizeof(path), "/local/domain/%d/console/tty", d);
+    v = xs_read(xs, XBT_NULL, path, &len);
+    if (v)
+        snprintf(tty, sizeof(tty), "%s", v);
+    free(v);
+    ok(!strncmp(tty, "/dev/pts/", 9) && access(tty, F_OK) == 0,
+       "console/tty names the pty (%s)", tty);
+
+    fd = sock_connect(sock_of(d));
+    acc[0] = 0;
+    ok(fd >= 0 && read_until(fd, acc, sizeof(acc), "hello before attach", 5000),
+       "output written before the attach is read after attaching (socket)");
+    ok(send_str(fd, "ping 42\n") == 0 &&
+           read_until(fd, acc, sizeof(acc), "echo: ping 42", 10000),
+       "a line sent on the socket reaches the guest; its echo comes back");
+
+    /* The pty got its own copy of the output and takes input too. */
+    if (tty[0])
+        pty = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    acc[0] = 0;
+    ok(pty >= 0 && read_until(pty, acc, sizeof(acc), "echo: ping 42", 5000) &&
+           strstr(acc, "hello before attach") &&
+           send_str(pty, "pty 7\n") == 0 &&
+           read_until(pty, acc, sizeof(acc), "echo: pty 7", 10000),
+       "the pty shows the same output and its input reaches the guest");
+    if (pty >= 0)
+        close(pty);
+    if (fd >= 0)
+        close(fd);
+    return d;
+}
+
+/* Guest B (role=flood) against the 256-byte buffer. */
+static int test_flood_guest(void)
+{
+    int d = guest_start("con-flood", "role=flood"), fd;
+    char *marker, *last;
+
+    ok(d > 0 && wait_console(d, "FLOOD-DONE"),
+       "guest %d flooded its console with nobody attached", d);
+    fd = sock_connect(sock_of(d));
+    acc[0] = 0;
+    read_until(fd, acc, sizeof(acc), NULL, 500);
+    marker = strstr(acc, "[xenconsoled: ");
+    last = strstr(acc, "flood line 59");
+    ok(marker && strstr(marker, " bytes dropped]\r\n") && last &&
+           marker < last && !strstr(acc, "flood line 00") &&
+           strstr(acc, "FLOOD-DONE"),
+       "the attach shows the drop marker, then the newest output");
+    ok(strlen(acc) <= BUFFER_SIZE + 64,
+       "no more than the buffer (%d bytes) and the marker (got %zu)",
+       BUFFER_SIZE, strlen(acc));
+    if (tap_fail_count || getenv("VERBOSE"))
+        tap_diag("read: %s", acc);
+    ok(file_has(log_of(d), "flood line 00") &&
+           file_has(log_of(d), "flood line 59") &&
+           file_has(log_of(d), "FLOOD-DONE"),
+       "%s holds all of it", log_of(d));
+    if (fd >= 0)
+        close(fd);
+    return d;
+}
+
+/* Guests C (corrupt) and D (storm). */
+static void test_bad_guests(pid_t xcd, int *c, int *s)
+{
+    char want[96];
+    int fd;
+
+    *c = guest_start("con-corrupt", "role=corrupt");
+    snprintf(want, sizeof(want), "domain %d: out_prod out of range", *c);
+    ok(*c > 0 && wait_file_has(con_log, want, 10000),
+       "guest %d moved out_prod 5000 bytes ahead: disconnected", *c);
+    ok(wait_path(sock_of(*c), 0, 5000) && kill(xcd, 0) == 0,
+       "its socket is gone; xenconsoled still runs");
+    ok(file_has(log_of(*c), "corrupt guest here"),
+       "what it wrote before is in its log");
+
+    *s = guest_start("con-storm", "role=storm");
+    fd = *s > 0 && wait_path(sock_of(*s), 1, 5000) ? sock_connect(sock_of(*s))
+                                                   : -1;
+    acc[0] = 0;
+    ok(fd >= 0 && read_until(fd, acc, sizeof(acc), "AFTER-STORM", 20000),
+       "guest %d sent 20000 events: its output still arrives", *s);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* xenconsole against guest A. */
+static void test_client(int d)
+{
+    char bin[640], dom[16], *rd = dir;
+    int in = -1, out = -1, status;
+    pid_t pid;
+
+    snprintf(bin, sizeof(bin), "%s/../../../backends/console/xenconsole",
+             bin_dir);
+    snprintf(dom, sizeof(dom), "%d", d);
+    pid =
+        run_client((char *const[]){bin, "--run-dir", rd, dom, NULL}, &in, &out);
+    acc[0] = 0;
+    ok(pid > 0 && send_str(in, "ping 3\n") == 0 &&
+           read_until(out, acc, sizeof(acc), "echo: ping 3", 10000),
+       "xenconsole: input reaches the guest, output comes back");
+    status = send_str(in, "\x1d") == 0 ? wait_exit_ms(pid, 5000) : -3;
+    is_int(status, 0, "xenconsole: Ctrl-] detaches (exit 0)");
+    close(in);
+    close(out);
+
+    pid = run_client(
+        (char *const[]){bin, "--type", "serial", "--run-dir", rd, dom, NULL},
+        &in, &out);
+    status = wait_exit_ms(pid, 5000);
+    close(in);
+    close(out);
+    pid = run_client((char *const[]){bin, "--run-dir", rd, "nodomain", NULL},
+                     &in, &out);
+    ok(status == 1 && wait_exit_ms(pid, 5000) == 2,
+       "xenconsole: no serial console (exit 1), bad domid (exit 2)");
+    close(in);
+    close(out);
+}
+
+int main(int argc, char **argv)
+{
+    pid_t hv, xsd = -1, xcd = -1;
+    int a = -1, b = -1, c = -1, s = -1, fd;
+    char img[600];
+
+    snprintf(bin_dir, sizeof(bin_dir), "%s", argc > 1 ? argv[1] : ".");
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (geteuid() != 0)
+        tap_skip_all("needs root: only the control domain creates domains");
+    snprintf(img, sizeof(img), "%s/guest.elf", bin_dir);
+    image = img;
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
+    if (mkdir(dir, 0700) < 0)
+        tap_skip_all("cannot make the private directory in /tmp");
+    tap_plan(30);
+    hv = start_daemon("con");
+    xch = xc_interface_open(NULL, NULL, 0);
+    fmem = xenforeignmemory_open(NULL, 0);
+    ok(pc.fd >= 0 && xch && fmem, "connected to xen-hv as domain 0");
+    xsd = start_xenstored();
+    xs = xsd > 0 ? xs_open(0) : NULL;
+    ok(xs != NULL, "xenstored is READY and answers");
+    xcd = xs ? start_xenconsoled() : -1;
+    ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
+    if (xcd <= 0) {
+        tap_skip(26, "no xenstored or xenconsoled");
+        goto out;
+    }
+
+    a = test_main_guest();
+    b = test_flood_guest();
+    test_bad_guests(xcd, &c, &s);
+
+    /* A still works after C was disconnected. */
+    fd = a > 0 ? sock_connect(sock_of(a)) : -1;
+    acc[0] = 0;
+    ok(fd >= 0 && send_str(fd, "ping 2\n") == 0 &&
+           read_until(fd, acc, sizeof(acc), "echo: ping 2", 10000),
+       "guest %d's console still works", a);
+    if (fd >= 0)
+        close(fd);
+    usleep(100000); /* let the daemon see that client go */
+    test_client(a);
+
+    fd = a > 0 ? sock_connect(sock_of(a)) : -1;
+    ok(fd >= 0 && send_str(fd, "quit\n") == 0 &&
+           wait_shutdown(a) == SHUTDOWN_poweroff &&
+           file_has(log_of(a), "echo: ping 42") &&
+           file_has(log_of(a), "hello before attach"),
+       "guest %d quit and powered off; its log has its session", a);
+    {
+        static char con[32768];
+
+        console(a, con, sizeof(con));
+        ok(guest_tap_passed(con, 3), "guest %d's TAP passed", a);
+        if (!guest_tap_passed(con, 3))
+            tap_diag("guest %d: %s", a, con);
+        console(b, con, sizeof(con));
+        ok(guest_tap_passed(con, 2), "guest %d's TAP passed", b);
+        console(s, con, sizeof(con));
+        ok(guest_tap_passed(con, 2), "guest %d's TAP passed", s);
+    }
+    if (fd >= 0)
+        close(fd);
+    ok(a > 0 && simple(XENHV_OP_DOMAIN_DESTROY, a) == 0 &&
+           xs_release_domain(xs, (unsigned int)a) &&
+           wait_path(sock_of(a), 0, 5000),
+       "destroy + XS_RELEASE of guest %d: its console socket is gone", a);
+    ok(wait_path(sock_of(b), 1, 100) && kill(xcd, 0) == 0,
+       "the other consoles stay");
+    is_int(stop(xcd), 0, "xenconsoled exits 0 on SIGTERM");
+    xcd = -1;
+    ok(access(sock_of(b), F_OK) != 0 && access(sock_of(s), F_OK) != 0,
+       "and removes its sockets");
+out:
+    if (tap_fail_count || getenv("VERBOSE"))
+        dump_file("xenconsoled", con_log);
+    stop(xcd);
+    if (xs)
+        xs_close(xs);
+    stop(xsd);
+    if (xch)
+        xc_interface_close(xch);
+    if (fmem)
+        xenforeignmemory_close(fmem);
+    is_int(stop_daemon(hv), 0, "xen-hv shut down cleanly");
+    if (!tap_fail_count) {
+        char cmd[256];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            tap_diag("could not remove %s", dir);
+    }
+    return tap_done();
+}
