@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!quiet)
-        printf("%s", json);
+        printf("%s\n", json);
     status = 0;
 out:
     free(json);

@@ -1008,6 +1008,44 @@ static int run_check(const char *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/*
+ * check_cli_json: xlcfg-check's stdout for config @path (with an override)
+ * decodes to what the library builds from the same input.
+ */
+static void check_cli_json(const char *bin, const char *path)
+{
+    struct xlcfg_domain *want = NULL, *got = NULL;
+    char cmd[1200], *out = NULL, *err = NULL;
+    size_t n = 0, cap = 1 << 16;
+    struct xlcfg *cfg;
+    FILE *p;
+    int rc;
+
+    snprintf(cmd, sizeof(cmd), "%s %s vcpus=3 2>/dev/null", bin, path);
+    p = popen(cmd, "r");
+    out = calloc(1, cap);
+    if (p && out)
+        n = fread(out, 1, cap - 1, p);
+    rc = p ? pclose(p) : -1;
+    ok(rc == 0 && n > 0 && out[n - 1] == '\n',
+       "xlcfg-check prints JSON ending in a newline");
+    rc = out ? xlcfg_domain_from_json(out, &got, &err) : -1;
+    cfg = parse(full_cfg, &rc);
+    rc |= xlcfg_parse_override(cfg, "vcpus=3", 1);
+    rc |= xlcfg_domain_build(cfg, &want);
+    /* The one random part, the vif's MAC, is given in full_cfg. */
+    ok(rc == 0 && got && want && xlcfg_domain_equal(got, want) &&
+           got->vcpus == 3,
+       "xlcfg-check's JSON decodes to the library's domain");
+    if (err)
+        tap_diag("  decode: %s", err);
+    xlcfg_free(cfg);
+    xlcfg_domain_free(want);
+    xlcfg_domain_free(got);
+    free(out);
+    free(err);
+}
+
 static void test_cli(void)
 {
     char path[] = "/tmp/xlcfg-test-XXXXXX", bin[512], args[600];
@@ -1016,13 +1054,13 @@ static void test_cli(void)
 
     snprintf(bin, sizeof(bin), "%s/toolstack/xlcfg-check", XEN_ROOT);
     if (access(bin, X_OK)) {
-        tap_skip(5, "toolstack/xlcfg-check not built (run make)");
+        tap_skip(7, "toolstack/xlcfg-check not built (run make)");
         return;
     }
     fd = mkstemp(path);
     f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        tap_skip(5, "cannot create a temporary file");
+        tap_skip(7, "cannot create a temporary file");
         return;
     }
     fputs(full_cfg, f);
@@ -1034,6 +1072,7 @@ static void test_cli(void)
     snprintf(args, sizeof(args), "%s 'memory='", path);
     is_int(run_check(args), 1, "xlcfg-check: override syntax error exits 1");
     is_int(run_check("/nonexistent.cfg"), 1, "xlcfg-check: missing file 1");
+    check_cli_json(bin, path);
     is_int(run_check("--bogus"), 2, "xlcfg-check: usage error exits 2");
     unlink(path);
 }
@@ -1152,6 +1191,47 @@ static void test_fuzz(void)
            "every built mutant round-trips through JSON and "
            "every rejected one has an error");
     ok(built > 1000 && rejected > 1000, "the mutants exercise both paths");
+
+    /* Mutated JSON (a damaged state file) into the decoder. */
+    d = build(full_cfg, NULL, &rc);
+    json = NULL;
+    if (d && !xlcfg_domain_to_json(d, &json)) {
+        size_t jlen = strlen(json), jcap = jlen * 2 + 64;
+        char *jbuf = malloc(jcap + 1);
+        char *json2;
+
+        built = rejected = bad_rt = 0;
+        for (i = 0; i < 5000; i++) {
+            memcpy(jbuf, json, jlen);
+            len = jlen;
+            mutate(jbuf, &len, jcap);
+            jbuf[len] = '\0';
+            d2 = NULL;
+            err = NULL;
+            if (!xlcfg_domain_from_json(jbuf, &d2, &err)) {
+                built++;
+                json2 = NULL;
+                if (xlcfg_domain_to_json(d2, &json2))
+                    bad_rt++;
+                free(json2);
+            } else {
+                rejected++;
+                if (!err)
+                    bad_rt++;
+            }
+            xlcfg_domain_free(d2);
+            free(err);
+        }
+        free(jbuf);
+        ok(bad_rt == 0 && built + rejected == 5000,
+           "5000 mutated JSON documents: %u decoded and re-encoded, %u "
+           "refused with a reason",
+           built, rejected);
+    } else {
+        tap_skip(1, "full config did not encode");
+    }
+    free(json);
+    xlcfg_domain_free(d);
 
     /* Random bytes straight into the spec parsers. */
     for (i = 0; i < 20000; i++) {
