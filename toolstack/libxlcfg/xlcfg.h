@@ -276,4 +276,28 @@ void xlcfg_nic_clear(struct xlcfg_nic *nic);
  */
 int xlcfg_cpus_parse(const char *s, uint64_t *map, char **why);
 
+/*
+ * xlcfg_uuid_parse: 36-character "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ * text @s (hex of either case) into @uuid.  Returns 0 or -EINVAL.
+ */
+int xlcfg_uuid_parse(const char *s, uint8_t uuid[16]);
+
+/* xlcfg_uuid_format: @uuid as lowercase 8-4-4-4-12 text, NUL-terminated. */
+void xlcfg_uuid_format(const uint8_t uuid[16], char out[37]);
+
+/*
+ * xlcfg_mac_parse: "xx:xx:xx:xx:xx:xx" (hex of either case) into @mac.
+ * Returns 0 or -EINVAL.
+ */
+int xlcfg_mac_parse(const char *s, uint8_t mac[6]);
+
+/* xlcfg_mac_format: @mac as lowercase "xx:xx:xx:xx:xx:xx". */
+void xlcfg_mac_format(const uint8_t mac[6], char out[18]);
+
+/*
+ * xlcfg_action_name: libxl's JSON name of @a ("destroy", "restart",
+ * "restart_rename", "preserve"), NULL when out of range.
+ */
+const char *xlcfg_action_name(enum xlcfg_action a);
+
 #endif /* XLCFG_H */

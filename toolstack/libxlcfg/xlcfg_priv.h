@@ -86,13 +86,6 @@ bool xlcfg_utf8_valid(const char *s);
 /* xlcfg_name_valid: a domain name is 1..XLCFG_NAME_MAX of [A-Za-z0-9_.-]. */
 bool xlcfg_name_valid(const char *name);
 
-/* xlcfg_uuid_parse/format: 8-4-4-4-12 hex text <-> 16 bytes. */
-int xlcfg_uuid_parse(const char *s, uint8_t uuid[16]);
-void xlcfg_uuid_format(const uint8_t uuid[16], char out[37]);
-
-/* xlcfg_mac_parse/format: six colon-separated hex pairs <-> 6 bytes. */
-int xlcfg_mac_parse(const char *s, uint8_t mac[6]);
-void xlcfg_mac_format(const uint8_t mac[6], char out[18]);
 
 /* xlcfg_hex_digit: the value of hex digit @c, or -1. */
 int xlcfg_hex_digit(char c);
@@ -101,7 +94,6 @@ int xlcfg_hex_digit(char c);
 void xlcfg_random(void *buf, size_t len);
 
 /* Names of the enums as libxl's JSON writes them; NULL if out of range. */
-const char *xlcfg_action_name(enum xlcfg_action a);
 const char *xlcfg_format_name(enum xlcfg_disk_format f);
 const char *xlcfg_backend_name(enum xlcfg_disk_backend b);
 const char *xlcfg_nictype_name(enum xlcfg_nic_type t);
