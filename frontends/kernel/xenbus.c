@@ -733,9 +733,10 @@ int xenbus_wait_for_state(const char *otherend, enum xenbus_state wanted,
 int xenbus_reconnect(void)
 {
     uint64_t deadline = time_now_ns() + XENBUS_TIMEOUT_NS;
-    int rc = xb_usable();
+    int rc = -XEN_ENODEV;
 
-    if (rc)
+    /* A broken ring may be reconnected: that is the way back. */
+    if (!xb_ring)
         goto out;
     rc = -XEN_EOPNOTSUPP;
     if (!(READ_ONCE(xb_ring->server_features) &
@@ -751,6 +752,7 @@ int xenbus_reconnect(void)
      * The server has emptied both queues and dropped our watches and
      * transactions: start from a clean stream, with no watches.
      */
+    xb_broken = 0;
     xb_in_have = 0;
     xb_event_count = 0;
     memset(xb_pending, 0, sizeof(xb_pending));

@@ -27,9 +27,11 @@
  * does not answer within XENBUS_TIMEOUT_NS, -XEN_EIO when the server broke
  * the ring protocol (indexes more than a ring apart, a payload longer than
  * XENSTORE_PAYLOAD_MAX, the ring's error field set under
- * XENSTORE_SERVER_FEATURE_ERROR) — the client then
- * refuses further use — -XEN_E2BIG when a request or a caller's buffer is
- * too small for the data, -XEN_EBUSY when too many requests are in flight.
+ * XENSTORE_SERVER_FEATURE_ERROR) — the client then refuses further use
+ * until xenbus_init() or xenbus_reconnect() — and for a reply of another
+ * type than its request (the ring stays usable), -XEN_E2BIG when a request or a
+ * caller's buffer is too small for the data, -XEN_EBUSY when too many requests
+ * are in flight.
  */
 #ifndef XENKERN_XENBUS_H
 #define XENKERN_XENBUS_H
@@ -190,8 +192,8 @@ enum xenbus_state xenbus_read_state(const char *dir);
 /*
  * xenbus_wait_for_state — watch otherend/state until it reads wanted, for
  * at most timeout_ns (ns).  Returns 0, -XEN_ETIMEDOUT, or the watch's
- * -errno.  Callbacks of other watches whose events arrive meanwhile run
- * (xenbus_watch_wait()).
+ * -errno.  Not from a watch callback (dispatch does not nest there).  Callbacks
+ * of other watches whose events arrive meanwhile run (xenbus_watch_wait()).
  */
 int xenbus_wait_for_state(const char *otherend, enum xenbus_state wanted,
                           uint64_t timeout_ns);
@@ -201,7 +203,8 @@ int xenbus_wait_for_state(const char *otherend, enum xenbus_state wanted,
  * (xenstore-ring.txt "Connection"): set connection = XENSTORE_RECONNECT,
  * notify, wait until the server sets XENSTORE_CONNECTED.  Every pending
  * request, queued event and watch is dropped, as the server drops its
- * side (watches must be set again; open transactions are gone).  Returns 0,
+ * side (watches must be set again; open transactions are gone).  Also
+ * the way back from -XEN_EIO when the server offers it.  Returns 0,
  * -XEN_EOPNOTSUPP when the server lacks XENSTORE_SERVER_FEATURE_RECONNECTION,
  * -XEN_ETIMEDOUT.
  */
