@@ -576,6 +576,28 @@ static void test_quotas(void)
     xs_conn_process(d7.conn);
     is_int(d7.nmsgs, 30, "all 30 answered once the reader drains");
 
+    /* A domain that never reads its events cannot make us queue forever. */
+    W(&d0, "/flood", "");
+    mc_call(&d0, XS_SET_PERMS, 0, "/flood", "n0", "r6", NULL);
+    mc_call(&d6, XS_WATCH, 0, "/flood", "flood", NULL);
+    mc_drain_events(&d6);
+    d6.blocked = true;
+    for (i = 0; i < 1500; i++)
+        W(&d0, "/flood", "x");
+    ok(d6.conn->out_count == store.quota.outstanding + XS_WATCH_EVENT_BACKLOG,
+       "unread watch events capped at %u (outstanding + backlog)",
+       d6.conn->out_count);
+    d6.blocked = false;
+    xs_conn_process(d6.conn);
+    mc_drain_events(&d6);
+    W(&d0, "/flood", "y");
+    is_str(mc_event(&d6), "/flood flood", "events flow again once drained");
+    W(&d0, "/flood", "z");
+    for (i = 0; i < 1500; i++)
+        W(&d0, "/flood", "x");
+    mc_drain_events(&d6);
+    ok(d0.conn->out_count == 0, "dom0 unaffected");
+
     /* CONTROL quota. */
     is_str(mc_call(&d0, XS_CONTROL, 0, "quota", "watches", "2", NULL), "OK",
            "CONTROL quota watches 2");

@@ -89,7 +89,11 @@ struct xs_conn {
     unsigned int ntxns;
     uint32_t next_txid;
     struct xs_domain *domain; /* NULL for a socket connection */
+    bool events_dropped;      /* logged once: watch event backlog full */
 };
+
+/* Watch events queued beyond quota.outstanding before more are dropped. */
+#define XS_WATCH_EVENT_BACKLOG 1024
 
 struct xs_store {
     struct xs_db *db;

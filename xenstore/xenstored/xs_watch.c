@@ -102,6 +102,20 @@ void xs_watch_send(struct xs_conn *conn, const struct xs_watch *w,
     size_t plen, tlen, len;
     char *buf;
 
+    /*
+     * A domain that stops reading its ring must not make us queue events
+     * without bound: past the backlog limit its events are dropped.
+     */
+    if (!xs_conn_privileged(conn) &&
+        conn->out_count >=
+            conn->store->quota.outstanding + XS_WATCH_EVENT_BACKLOG) {
+        if (!conn->events_dropped)
+            xs_log("domain %" PRIu32 " does not read its watch events: "
+                   "dropping them",
+                   conn->domid);
+        conn->events_dropped = true;
+        return;
+    }
     if (w->relative) {
         plen = (size_t)snprintf(prefix, sizeof(prefix),
                                 "/local/domain/%" PRIu32 "/", conn->domid);
