@@ -165,39 +165,50 @@ static bool build_type(struct build *b)
     return true;
 }
 
-static bool build_name_uuid(struct build *b)
+static bool build_name(struct build *b)
 {
     struct xlcfg_setting *s;
     const char *v;
-    bool ok = true;
 
     if (!get_str(b, "name", &v, &s))
-        ok = false;
-    else if (!v)
-        key_error(b, NULL, "name is required"), ok = false;
-    else if (!xlcfg_name_valid(v))
+        return false;
+    if (!v) {
+        key_error(b, NULL, "name is required");
+        return false;
+    }
+    if (!xlcfg_name_valid(v)) {
         key_error(b, s, "name '%s' is invalid (1..%d of A-Z a-z 0-9 _ . -)", v,
-                  XLCFG_NAME_MAX),
-            ok = false;
-    else if (!(b->d->name = strdup(v)))
-        b->oom = true, ok = false;
+                  XLCFG_NAME_MAX);
+        return false;
+    }
+    b->d->name = strdup(v);
+    if (!b->d->name)
+        b->oom = true;
+    return b->d->name != NULL;
+}
 
-    if (!get_str(b, "uuid", &v, &s)) {
-        ok = false;
-    } else if (v) {
-        if (xlcfg_uuid_parse(v, b->d->uuid))
-            key_error(b, s,
-                      "uuid '%s' is invalid (expected "
-                      "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-                      v),
-                ok = false;
-    } else {
+static bool build_uuid(struct build *b)
+{
+    struct xlcfg_setting *s;
+    const char *v;
+
+    if (!get_str(b, "uuid", &v, &s))
+        return false;
+    if (!v) {
         /* xl makes one when absent: a random (version 4) UUID. */
         xlcfg_random(b->d->uuid, 16);
         b->d->uuid[6] = (b->d->uuid[6] & 0x0f) | 0x40;
         b->d->uuid[8] = (b->d->uuid[8] & 0x3f) | 0x80;
+        return true;
     }
-    return ok;
+    if (xlcfg_uuid_parse(v, b->d->uuid)) {
+        key_error(b, s,
+                  "uuid '%s' is invalid (expected "
+                  "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                  v);
+        return false;
+    }
+    return true;
 }
 
 /* cmdline as xl builds it: cmdline, else "root=<root> <extra>". */
@@ -207,6 +218,7 @@ static bool build_cmdline(struct build *b)
     const char *cmdline, *root, *extra;
     char *out = NULL;
 
+    /* '|', not '||': all three are read (and marked used) either way. */
     if (!get_str(b, "cmdline", &cmdline, &sc) |
         !get_str(b, "root", &root, &sr) | !get_str(b, "extra", &extra, &se))
         return false;
@@ -477,7 +489,8 @@ int xlcfg_domain_build(struct xlcfg *cfg, struct xlcfg_domain **out)
     b.d = d;
     /* Every check runs so that all errors are reported at once. */
     ok &= build_type(&b);
-    ok &= build_name_uuid(&b);
+    ok &= build_name(&b);
+    ok &= build_uuid(&b);
     ok &= get_dup(&b, "kernel", &d->kernel, true);
     if (!d->kernel && !xlcfg_find(cfg, "kernel")) {
         key_error(&b, NULL,

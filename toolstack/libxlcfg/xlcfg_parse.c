@@ -235,7 +235,11 @@ long xlcfg_get_list(const struct xlcfg *cfg, const char *key,
 
 /* ---- lexer ---- */
 
-/* lex_error: report once per line; @col 0 means the lexer's position. */
+/*
+ * lex_error: record a syntax error at @line:@col (@col 0: no column), only
+ * the first of each line, since the rest of a bad line usually follows
+ * from its first error.
+ */
 __attribute__((format(printf, 4, 5))) static void
 lex_error(struct lexer *lx, unsigned int line, unsigned int col,
           const char *fmt, ...)
@@ -523,7 +527,7 @@ static void lex_next(struct lexer *lx, struct tok *t)
     t->kind = T_BADCHAR;
     if (c >= 'A' && c <= 'Z')
         t->hint = HINT_UPPERCASE;
-    else if (strchr("+-.():", c))
+    else if (c && strchr("+-.():", c))
         t->hint = HINT_PYTHON;
 }
 

@@ -233,6 +233,46 @@ static void test_syntax_errors(void)
         xlcfg_free(cfg);
     }
 
+    /* A NUL byte is data, not the end of the text. */
+    cfg = xlcfg_new();
+    rc = xlcfg_parse_data(cfg, SRC, "a = 1\nb = \0\nc = 3\n", 18);
+    ok(rc == -EINVAL &&
+           has_diag(cfg, SRC ":2:5: error: unexpected byte "
+                             "0x00, expected a value") &&
+           xlcfg_get_string(cfg, "c"),
+       "NUL byte is an error at its position, parsing goes on");
+    xlcfg_free(cfg);
+
+    /* DOS line endings, as files edited elsewhere have. */
+    cfg = parse("a = 1\r\nb = 'x'\r\n", &rc);
+    ok(rc == 0 && xlcfg_get_string(cfg, "b") &&
+           !strcmp(xlcfg_get_string(cfg, "b"), "x"),
+       "CRLF line endings are accepted");
+    xlcfg_free(cfg);
+
+    cfg = xlcfg_new();
+    rc = xlcfg_parse_file(cfg, "/");
+    ok(rc == -EISDIR && has_diag(cfg, "/: error: cannot read"),
+       "a directory is refused with its errno");
+    xlcfg_free(cfg);
+
+    {
+        char big[] = "/tmp/xlcfg-big-XXXXXX";
+        int fd = mkstemp(big);
+
+        ok(fd >= 0 && ftruncate(fd, (1 << 20) + 1) == 0,
+           "made a 1 MiB + 1 file");
+        cfg = xlcfg_new();
+        rc = xlcfg_parse_file(cfg, big);
+        ok(rc == -EFBIG && xlcfg_error_count(cfg) == 1,
+           "files above 1 MiB are refused");
+        xlcfg_free(cfg);
+        if (fd >= 0) {
+            close(fd);
+            unlink(big);
+        }
+    }
+
     cfg = xlcfg_new();
     rc = xlcfg_parse_file(cfg, "/nonexistent/xl.cfg");
     is_int(rc, -ENOENT, "missing file: -ENOENT");
