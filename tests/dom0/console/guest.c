@@ -12,6 +12,12 @@
  *                 daemon must disconnect this console only.
  *   role=storm    notifies the console port 20000 times with nothing in
  *                 the ring, then prints AFTER-STORM.
+ *   role=badbackend  test_console.c itself is the backend (no daemon):
+ *                 a 3000-byte write blocks on the full ring until the test
+ *                 consumes, then the test corrupts out_cons and later
+ *                 in_prod, which the frontend must refuse (-XEN_EIO).
+ *                 Its TAP is printed at the end (the ring is the test's
+ *                 data); BB-* progress marks go to CONSOLEIO_write only.
  * Everything printed also goes to CONSOLEIO_write, which test_console.c
  * reads to know where the guest is.
  */
@@ -97,6 +103,52 @@ static void role_storm(void)
     is_int(consring_flush(10 * SEC), 0, "the daemon still serves the ring");
 }
 
+/* A progress mark on CONSOLEIO_write only (not the ring). */
+static void say(const char *s)
+{
+    HYPERVISOR_console_io(CONSOLEIO_write, strlen(s), s);
+}
+
+static void role_badbackend(void)
+{
+    struct xen_hvm_param pfn = {.domid = DOMID_SELF,
+                                .index = HVM_PARAM_CONSOLE_PFN};
+    static char big[3000];
+    volatile struct xencons_interface *r;
+    long init, wrote, flush, after, reinit, line = -1, bad = 0;
+    char buf[32] = "", tmp[4];
+
+    init = consring_init();
+    HYPERVISOR_hvm_op(HVMOP_get_param, &pfn);
+    r = (volatile struct xencons_interface *)(uintptr_t)(pfn.value << 12);
+    for (unsigned int i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    wrote = consring_write(big, sizeof(big));
+    consring_write("Z", 1);
+    flush = consring_flush(10 * SEC);
+    after = consring_write("y", 1);
+    say("BB-BROKEN\n");
+    /* The test zeroes the page and puts "hello\n" in `in`. */
+    for (int i = 0; i < 1000 && r->in_prod != 6; i++)
+        sched_sleep_until(time_now_ns() + SEC / 100);
+    reinit = consring_init();
+    if (!reinit)
+        line = consring_read_line(buf, sizeof(buf), 5 * SEC);
+    say("BB-READ-OK\n");
+    for (int i = 0; i < 1000 && !bad; i++) {
+        bad = consring_read(tmp, 1);
+        sched_sleep_until(time_now_ns() + SEC / 100);
+    }
+    tap_plan(6);
+    is_int(init, 0, "consring_init");
+    is_int(wrote, sizeof(big), "3000 bytes written through a 2 KiB ring");
+    is_int(flush, -XEN_EIO, "out_cons 5000 past out_prod: EIO");
+    is_int(after, -XEN_EIO, "the broken ring is not used again");
+    ok(reinit == 0 && line == 6 && !strcmp(buf, "hello\n"),
+       "after consring_init again, a line comes in (%ld, %ld)", reinit, line);
+    is_int(bad, -XEN_EIO, "in_prod 3000 past in_cons: EIO");
+}
+
 void test_main(void)
 {
     char role[32];
@@ -111,6 +163,8 @@ void test_main(void)
         role_corrupt();
     else if (!strcmp(role, "storm"))
         role_storm();
+    else if (!strcmp(role, "badbackend"))
+        role_badbackend();
     else
         bail_out("unknown role %s", role);
 }

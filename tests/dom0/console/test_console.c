@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <xen/sched.h>
+#include <xen/io/console.h>
 #include <xen/hvm/params.h>
 
 #include "harness.h"
@@ -132,13 +133,19 @@ static int wait_console(int domid, const char *what)
     return poll_until(console_has, &domid, what, 30000);
 }
 
+/* buf's lines as TAP comments, each after tag (buf is cut up). */
+static void dump_lines(const char *tag, char *buf)
+{
+    for (char *l = strtok(buf, "\r\n"); l; l = strtok(NULL, "\r\n"))
+        tap_diag("%s: %s", tag, l);
+}
+
 static void dump_file(const char *tag, const char *path)
 {
     static char buf[65536];
 
     slurp(path, buf, sizeof(buf));
-    for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
-        tap_diag("%s: %s", tag, l);
+    dump_lines(tag, buf);
 }
 
 /*
@@ -375,6 +382,115 @@ static int wait_exit_ms(pid_t pid, int ms)
 
 static char acc[16384];
 
+/* Guest d powered off and its console has `tests` passing TAP points. */
+static void guest_done(int d, int tests)
+{
+    static char con[32768];
+    int passed;
+
+    passed = wait_shutdown(d) == SHUTDOWN_poweroff;
+    console(d, con, sizeof(con));
+    passed = passed && guest_tap_passed(con, tests);
+    ok(passed, "guest %d powered off; its %d TAP points passed", d, tests);
+    if (!passed || getenv("VERBOSE")) {
+        char tag[32];
+
+        snprintf(tag, sizeof(tag), "guest %d", d);
+        dump_lines(tag, con);
+    }
+}
+
+/*
+ * Guest role=badbackend with this program as its console backend (no
+ * daemon yet): the frontend blocks on a full ring and loses nothing, and
+ * refuses a backend that corrupts out_cons or in_prod.
+ */
+static void test_frontend(void)
+{
+    xen_pfn_t gfn = CONSOLE_TEST_GFN;
+    volatile struct xencons_interface *r = NULL;
+    xenevtchn_handle *eh = xenevtchn_open(NULL, 0);
+    static char got[3000];
+    uint32_t have = 0, prod, full;
+    int d = create("con-frontend"), port = -1, local = -1, good = 1;
+
+    if (d > 0 && build(d, "role=badbackend") == 0)
+        r = xenforeignmemory_map(fmem, (uint32_t)d, PROT_READ | PROT_WRITE, 1,
+                                 &gfn, NULL);
+    if (r) {
+        memset((void *)r, 0, 4096);
+        port = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
+    }
+    if (port > 0 && eh &&
+        !xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_CONSOLE_PFN, gfn) &&
+        !xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_CONSOLE_EVTCHN,
+                          (uint64_t)port))
+        local =
+            xenevtchn_bind_interdomain(eh, (uint32_t)d, (evtchn_port_t)port);
+    ok(local > 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, d) == 0,
+       "frontend guest %d: this program is its console backend", d);
+    if (local <= 0) {
+        tap_skip(5, "no guest");
+        goto out;
+    }
+    for (int i = 0; i < 500 && r->out_prod != sizeof(r->out); i++)
+        usleep(10000);
+    full = r->out_prod;
+    usleep(200000);
+    ok(full == sizeof(r->out) && r->out_prod == full,
+       "the guest filled the 2 KiB ring and waits (out_prod %u)", full);
+
+    /* Consume in pieces of 700 bytes, notifying each time. */
+    for (int i = 0; i < 1000 && have < sizeof(got); i++) {
+        uint32_t n;
+
+        prod = r->out_prod;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        n = prod - r->out_cons;
+        if (n > 700)
+            n = 700;
+        if (n > sizeof(got) - have)
+            n = sizeof(got) - have;
+        for (uint32_t k = 0; k < n; k++)
+            got[have + k] = r->out[MASK_XENCONS_IDX(r->out_cons + k, r->out)];
+        have += n;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        r->out_cons += n;
+        xenevtchn_notify(eh, (evtchn_port_t)local);
+        if (!n)
+            wait_event(eh, 10);
+    }
+    for (uint32_t k = 0; k < have; k++)
+        if (got[k] != (char)('a' + k % 26))
+            good = 0;
+    ok(have == sizeof(got) && good, "all 3000 bytes arrived in order (%u)",
+       have);
+
+    /* Corrupt out_cons once the guest wrote "Z" and waits for it. */
+    for (int i = 0; i < 500 && r->out_prod != sizeof(got) + 1; i++)
+        usleep(10000);
+    r->out_cons = r->out_prod + 5000;
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    ok(wait_console(d, "BB-BROKEN"), "the guest saw out_cons out of range");
+
+    memset((void *)r, 0, 4096);
+    memcpy((void *)r->in, "hello\n", 6);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    r->in_prod = 6;
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    ok(wait_console(d, "BB-READ-OK"), "the guest re-initialised and read");
+    r->in_prod = r->in_cons + 3000;
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    guest_done(d, 6);
+out:
+    if (r)
+        xenforeignmemory_unmap(fmem, (void *)r, 1);
+    if (eh)
+        xenevtchn_close(eh);
+    if (d > 0)
+        simple(XENHV_OP_DOMAIN_DESTROY, d);
+}
+
 /* Guest A (role=main): attach late, echo through socket and pty. */
 static int test_main_guest(void)
 {
@@ -444,7 +560,7 @@ static int test_flood_guest(void)
        "no more than the buffer (%d bytes) and the marker (got %zu)",
        BUFFER_SIZE, strlen(acc));
     if (tap_fail_count || getenv("VERBOSE"))
-        tap_diag("read: %s", acc);
+        dump_lines("read", acc);
     ok(file_has(log_of(d), "flood line 00") &&
            file_has(log_of(d), "flood line 59") &&
            file_has(log_of(d), "FLOOD-DONE"),
@@ -531,11 +647,12 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(30);
+    tap_plan(36);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
     ok(pc.fd >= 0 && xch && fmem, "connected to xen-hv as domain 0");
+    test_frontend();
     xsd = start_xenstored();
     xs = xsd > 0 ? xs_open(0) : NULL;
     ok(xs != NULL, "xenstored is READY and answers");
@@ -567,18 +684,9 @@ int main(int argc, char **argv)
            file_has(log_of(a), "echo: ping 42") &&
            file_has(log_of(a), "hello before attach"),
        "guest %d quit and powered off; its log has its session", a);
-    {
-        static char con[32768];
-
-        console(a, con, sizeof(con));
-        ok(guest_tap_passed(con, 3), "guest %d's TAP passed", a);
-        if (!guest_tap_passed(con, 3))
-            tap_diag("guest %d: %s", a, con);
-        console(b, con, sizeof(con));
-        ok(guest_tap_passed(con, 2), "guest %d's TAP passed", b);
-        console(s, con, sizeof(con));
-        ok(guest_tap_passed(con, 2), "guest %d's TAP passed", s);
-    }
+    guest_done(a, 3);
+    guest_done(b, 2);
+    guest_done(s, 2);
     if (fd >= 0)
         close(fd);
     ok(a > 0 && simple(XENHV_OP_DOMAIN_DESTROY, a) == 0 &&
