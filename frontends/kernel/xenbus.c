@@ -72,6 +72,7 @@ static unsigned int xb_event_head, xb_event_count, xb_event_dropped;
 static struct xb_pending xb_pending[XENBUS_MAX_IN_FLIGHT];
 static struct xb_watch xb_watches[XENBUS_MAX_WATCHES];
 static int xb_dispatching;
+static uint64_t xb_timeout_ns = XENBUS_TIMEOUT_NS;
 
 /* Scratch for building request payloads and holding unwanted replies. */
 static char xb_scratch[XENSTORE_PAYLOAD_MAX];
@@ -304,6 +305,15 @@ out:
     return (int)rc;
 }
 
+uint64_t xenbus_set_timeout(uint64_t timeout_ns)
+{
+    uint64_t old = xb_timeout_ns;
+
+    if (timeout_ns)
+        xb_timeout_ns = timeout_ns;
+    return old;
+}
+
 evtchn_port_t xenbus_store_port(void)
 {
     return xb_ring ? xb_port : 0;
@@ -332,7 +342,7 @@ static int xb_wait_connected(uint64_t deadline)
 int xenbus_send(uint32_t type, xenbus_transaction_t t, const void *payload,
                 size_t len, uint32_t *req_id)
 {
-    uint64_t deadline = time_now_ns() + XENBUS_TIMEOUT_NS;
+    uint64_t deadline = time_now_ns() + xb_timeout_ns;
     struct xb_pending *p = NULL;
     struct xsd_sockmsg hdr;
     int rc = xb_usable();
@@ -373,7 +383,7 @@ out:
 
 int xenbus_wait_reply(uint32_t req_id, char *buf, size_t len, uint32_t *type)
 {
-    uint64_t deadline = time_now_ns() + XENBUS_TIMEOUT_NS;
+    uint64_t deadline = time_now_ns() + xb_timeout_ns;
     struct xb_pending *p = NULL;
     int rc = -XEN_EINVAL;
 
@@ -732,7 +742,7 @@ int xenbus_wait_for_state(const char *otherend, enum xenbus_state wanted,
 
 int xenbus_reconnect(void)
 {
-    uint64_t deadline = time_now_ns() + XENBUS_TIMEOUT_NS;
+    uint64_t deadline = time_now_ns() + xb_timeout_ns;
     int rc = -XEN_ENODEV;
 
     /* A broken ring may be reconnected: that is the way back. */

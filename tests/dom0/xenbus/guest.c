@@ -295,7 +295,7 @@ static void role_badserver(void)
 {
     int rc, good = 1;
 
-    tap_plan(14);
+    tap_plan(16);
     is_int(xenbus_init(), 0, "xenbus_init");
     ok(xenbus_read(XBT_NIL, "one", buf, sizeof(buf)) == 2 && !strcmp(buf, "v1"),
        "the reply is found behind a watch event and a stray reply");
@@ -321,6 +321,17 @@ static void role_badserver(void)
            "an event that came before XS_WATCH's reply is kept; a malformed "
            "one is ignored (%u callbacks)",
            w.count);
+    }
+    {
+        uint64_t old = xenbus_set_timeout(SEC / 5);
+
+        is_int(xenbus_read(XBT_NIL, "slow", buf, sizeof(buf)), -XEN_ETIMEDOUT,
+               "no reply within the timeout (200 ms): ETIMEDOUT");
+        xenbus_set_timeout(old);
+        printf("TIMEDOUT\n");
+        ok(xenbus_read(XBT_NIL, "after", buf, sizeof(buf)) == 5 &&
+               !strcmp(buf, "fresh"),
+           "the late reply to it is not taken for the next request's");
     }
     is_int(xenbus_read(XBT_NIL, "five", buf, sizeof(buf)), -XEN_EIO,
            "a reply longer than XENSTORE_PAYLOAD_MAX: EIO");

@@ -49,7 +49,7 @@
     ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
 
 #define GUEST_MAIN_TESTS 35
-#define GUEST_BAD_TESTS  14
+#define GUEST_BAD_TESTS  16
 
 static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
@@ -272,7 +272,7 @@ static void bad_server(void)
     ok(local > 0, "bad server: guest %d, ring at gfn %#x, port %d bound", d,
        XENBUS_TEST_STORE_GFN, port);
     if (local <= 0) {
-        tap_skip(10, "no guest");
+        tap_skip(11, "no guest");
         return;
     }
     simple(XENHV_OP_DOMAIN_UNPAUSE, d);
@@ -314,6 +314,15 @@ static void bad_server(void)
         srv_reply(&s, XS_WATCH_EVENT, 0, "garbage", 7);
         srv_reply(&s, XS_WATCH, h.req_id, "OK", 3);
     }
+
+    /* A reply that comes after the client gave up. */
+    id1 = srv_expect_read(&s, "slow");
+    wait_console(d, "TIMEDOUT");
+    srv_reply(&s, XS_READ, id1, "stale", 5);
+    id = srv_expect_read(&s, "after");
+    ok(id1 && id && id != id1,
+       "a request after a timeout has its own req_id (%u, then %u)", id1, id);
+    srv_reply(&s, XS_READ, id, "fresh", 5);
 
     /* Protocol violation 1: a payload above XENSTORE_PAYLOAD_MAX. */
     id = srv_expect_read(&s, "five");
@@ -638,7 +647,7 @@ int main(int argc, char **argv)
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
     image = img;
     signal(SIGPIPE, SIG_IGN);
-    tap_plan(28);
+    tap_plan(29);
     pid = start_daemon("xb");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);

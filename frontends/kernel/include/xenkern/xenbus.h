@@ -23,15 +23,19 @@
  * negative Xen errno (<xen/errno.h>).  Errors the server reports as an
  * XS_ERROR string ("ENOENT", "EACCES", "EAGAIN", ...: the xsd_errors list
  * of <xen/io/xs_wire.h>) come back as the matching -XEN_E*.  Client-side
- * errors: -XEN_ENODEV before xenbus_init(), -XEN_ETIMEDOUT when the server
- * does not answer within XENBUS_TIMEOUT_NS, -XEN_EIO when the server broke
- * the ring protocol (indexes more than a ring apart, a payload longer than
- * XENSTORE_PAYLOAD_MAX, the ring's error field set under
- * XENSTORE_SERVER_FEATURE_ERROR) — the client then refuses further use
- * until xenbus_init() or xenbus_reconnect() — and for a reply of another
- * type than its request (the ring stays usable), -XEN_E2BIG when a request or a
- * caller's buffer is too small for the data, -XEN_EBUSY when too many requests
- * are in flight.
+ * errors:
+ *   -XEN_ENODEV     before xenbus_init();
+ *   -XEN_ETIMEDOUT  the server did not answer within the timeout
+ *                   (XENBUS_TIMEOUT_NS, see xenbus_set_timeout());
+ *   -XEN_EIO        the server broke the ring protocol (indexes more than
+ *                   a ring apart, a payload above XENSTORE_PAYLOAD_MAX,
+ *                   the ring's error field set under
+ *                   XENSTORE_SERVER_FEATURE_ERROR): the client refuses
+ *                   further use until xenbus_init() or xenbus_reconnect();
+ *                   also a reply of another type than its request (the
+ *                   ring stays usable);
+ *   -XEN_E2BIG      a request, or a caller's buffer, too small for the data;
+ *   -XEN_EBUSY      XENBUS_MAX_IN_FLIGHT requests already in flight.
  */
 #ifndef XENKERN_XENBUS_H
 #define XENKERN_XENBUS_H
@@ -46,8 +50,17 @@
 typedef uint32_t xenbus_transaction_t;
 #define XBT_NIL ((xenbus_transaction_t)0)
 
-/* How long a request waits for its reply (ns of system time). */
+/*
+ * How long a request waits for its reply or for ring space (ns of system
+ * time), unless xenbus_set_timeout() changed it.
+ */
 #define XENBUS_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+/*
+ * xenbus_set_timeout — the bound on each wait of a request, in ns (0
+ * keeps the current one).  Returns the previous bound.
+ */
+uint64_t xenbus_set_timeout(uint64_t timeout_ns);
 
 /* Requests that may be waiting for their replies at once. */
 #define XENBUS_MAX_IN_FLIGHT 8
@@ -64,7 +77,7 @@ int xenbus_init(void);
 /*
  * xenbus_send — queue one request of type (XS_*) with payload (len bytes,
  * the NUL-separated strings of docs/misc/xenstore.txt) inside transaction
- * t, and notify the server.  Waits (bounded by XENBUS_TIMEOUT_NS) while
+ * t, and notify the server.  Waits (bounded by the timeout) while
  * the request ring is full.  *req_id receives the fresh request id to
  * pass to xenbus_wait_reply().  Errors: -XEN_E2BIG (len >
  * XENSTORE_PAYLOAD_MAX), -XEN_EBUSY (XENBUS_MAX_IN_FLIGHT waiting),
@@ -74,7 +87,7 @@ int xenbus_send(uint32_t type, xenbus_transaction_t t, const void *payload,
                 size_t len, uint32_t *req_id);
 
 /*
- * xenbus_wait_reply — wait (up to XENBUS_TIMEOUT_NS) for the reply to
+ * xenbus_wait_reply — wait (up to the timeout) for the reply to
  * req_id and copy its payload into buf (len bytes) followed by a NUL.
  * Returns the payload length in bytes (without the added NUL), the
  * server's XS_ERROR as -XEN_E*, -XEN_E2BIG when buf cannot hold payload +
