@@ -5,6 +5,8 @@
  * permissions, path validation, transactions (the worked examples in
  * xs_transaction.c), watches, quotas, CONTROL and bad requests.
  */
+#include <xenctrl.h>
+
 #include "tap.h"
 #include "xs_memconn.h"
 
@@ -503,6 +505,66 @@ static void test_watches(void)
     is_str(mc_event(&d0), "(none)", "no watches after RESET_WATCHES");
 }
 
+/* Domain deaths: orphaned nodes, VIRQ_DOM_EXC's domain list. */
+static void test_domain_life(void)
+{
+    static struct mc d11, d12, d13;
+    xc_domaininfo_t info[2];
+
+    reset_store();
+    W(&d0, "/o7/a/b", "x");
+    mc_call(&d0, XS_SET_PERMS, 0, "/o7", "n7", NULL);
+    W(&d0, "/keep/sub", "x");
+    mc_call(&d0, XS_SET_PERMS, 0, "/keep/sub", "n7", NULL);
+    mc_call(&d0, XS_WATCH, 0, "/o7/a/b", "orph", NULL);
+    mc_drain_events(&d0);
+    is_str(mc_call(&d0, XS_RELEASE, 0, "7", NULL), "OK", "RELEASE 7");
+    is_str(R(&d0, "/o7/a/b"), "ENOENT", "nodes owned by 7 removed");
+    is_str(R(&d0, "/o7"), "ENOENT", "...with the subtree's root");
+    is_str(R(&d0, "/keep/sub"), "ENOENT", "owned node below dom0's removed");
+    is_str(R(&d0, "/keep"), "", "dom0's node stays");
+    is_str(mc_event(&d0), "/o7/a/b orph", "watch in a removed subtree fires");
+
+    mc_open(&store, &d11, 11);
+    mc_open(&store, &d12, 12);
+    mc_open(&store, &d13, 13);
+    xs_domain_attach_conn(&store, 11, d11.conn);
+    xs_domain_attach_conn(&store, 12, d12.conn);
+    xs_domain_attach_conn(&store, 13, d13.conn);
+    mc_call(&d0, XS_WATCH, 0, "@releaseDomain", "rel", NULL);
+    mc_drain_events(&d0);
+    memset(info, 0, sizeof(info));
+    info[0].domain = 11;
+    info[0].flags = XEN_DOMINF_running;
+    info[1].domain = 12;
+    info[1].flags = XEN_DOMINF_shutdown;
+    /* 5, 6 and 13 are not in the list: gone. */
+    xs_domain_check_infos(&store, info, 2);
+    is_str(mc_call(&d0, XS_IS_DOMAIN_INTRODUCED, 0, "13", NULL), "F",
+           "a domain missing from the list is released");
+    is_str(mc_call(&d0, XS_IS_DOMAIN_INTRODUCED, 0, "12", NULL), "T",
+           "a shut-down domain stays introduced");
+    is_str(mc_call(&d0, XS_IS_DOMAIN_INTRODUCED, 0, "11", NULL), "T",
+           "a running domain stays");
+    is_str(mc_event(&d0), "@releaseDomain rel", "@releaseDomain fired");
+    mc_drain_events(&d0);
+    xs_domain_check_infos(&store, info, 2);
+    is_str(mc_event(&d0), "(none)", "the same shutdown fires only once");
+    mc_call(&d0, XS_RESUME, 0, "12", NULL);
+    xs_domain_check_infos(&store, info, 2);
+    is_str(mc_event(&d0), "@releaseDomain rel",
+           "after RESUME a new shutdown fires again");
+    info[1].flags |= XEN_DOMINF_dying;
+    xs_domain_check_infos(&store, info, 2);
+    is_str(mc_call(&d0, XS_IS_DOMAIN_INTRODUCED, 0, "12", NULL), "F",
+           "a dying domain is released");
+    xs_store_reap(&store);
+    ok(d12.conn == NULL && d13.conn == NULL, "their connections are gone");
+    free(d11.msgs);
+    free(d12.msgs);
+    free(d13.msgs);
+}
+
 static void test_quotas(void)
 {
     char path[64], tok[16];
@@ -704,6 +766,7 @@ int main(void)
     test_perms();
     test_transactions();
     test_watches();
+    test_domain_life();
     test_quotas();
     test_bad_input();
     xs_store_fini(&store);

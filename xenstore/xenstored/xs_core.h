@@ -283,6 +283,22 @@ int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
 /* XS_RELEASE: drop the domain's connection, watches, transactions. */
 int xs_domain_release(struct xs_store *store, uint32_t domid);
 
+/*
+ * Remove every node owned by @domid (first permission entry) with its
+ * subtree, firing watches: what Xen does when a domain goes away.
+ */
+void xs_domain_remove_orphans(struct xs_store *store, uint32_t domid);
+
+/*
+ * Apply the domain list @infos (@n xc_domaininfo_t, as
+ * xc_domain_getinfolist() returns after VIRQ_DOM_EXC): an introduced
+ * domain that is missing or dying is released; one newly shut down is
+ * marked so and @releaseDomain fires (xenstore.txt "@releaseDomain occurs
+ * on any domain crash or shutdown").
+ */
+void xs_domain_check_infos(struct xs_store *store, const void *infos,
+                           unsigned int n);
+
 /* True when @domid has been introduced (IS_DOMAIN_INTRODUCED). */
 bool xs_domain_introduced(struct xs_store *store, uint32_t domid);
 

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include <event2/event.h>
+#include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
@@ -41,6 +42,8 @@ struct xs_domain {
 struct xs_domain_backend {
     xenforeignmemory_handle *fmem;
     xenevtchn_handle *xce;
+    xc_interface *xch;       /* NULL: domain deaths are not noticed */
+    evtchn_port_t virq_port; /* VIRQ_DOM_EXC, 0 when not bound */
     struct event *ev;
 };
 
@@ -64,6 +67,23 @@ static void domain_notify(void *opaque)
         xs_log("notify domain %" PRIu32 " failed", d->domid);
 }
 
+/*
+ * VIRQ_DOM_EXC fired: some domain shut down or died.  Ask xen-hv for the
+ * state of every domain and apply it (xs_domain_check_infos()).
+ */
+static void domain_check_all(struct xs_store *store)
+{
+    struct xs_domain_backend *be = store->backend;
+    xc_domaininfo_t *info = calloc(1024, sizeof(*info));
+    int n = info ? xc_domain_getinfolist(be->xch, 0, 1024, info) : -1;
+
+    if (n >= 0)
+        xs_domain_check_infos(store, info, (unsigned int)n);
+    else
+        xs_log("cannot list domains after VIRQ_DOM_EXC");
+    free(info);
+}
+
 /* The event channel fd is readable: serve the domains whose port fired. */
 static void domain_evtchn_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -74,6 +94,12 @@ static void domain_evtchn_cb(evutil_socket_t fd, short what, void *arg)
 
     if (port < 0)
         return;
+    if (be->virq_port && (evtchn_port_t)port == be->virq_port) {
+        domain_check_all(store);
+        xenevtchn_unmask(be->xce, (evtchn_port_t)port);
+        xs_store_reap(store);
+        return;
+    }
     for (d = store->domains; d; d = d->next) {
         if (d->local_port == (evtchn_port_t)port && d->conn) {
             xs_ring_conn_check_reconnect(d->conn);
@@ -103,6 +129,19 @@ void xs_domain_backend_open(struct xs_store *store, void *base)
                "INTRODUCE will fail, the Unix socket is served");
         goto fail;
     }
+    /* Domain deaths (Xen's xenstored does the same with VIRQ_DOM_EXC). */
+    be->xch = xc_interface_open(NULL, NULL, 0);
+    if (be->xch) {
+        xenevtchn_port_or_error_t vp =
+            xenevtchn_bind_virq(be->xce, VIRQ_DOM_EXC);
+
+        if (vp > 0) {
+            be->virq_port = (evtchn_port_t)vp;
+            xenevtchn_unmask(be->xce, be->virq_port);
+        }
+    }
+    if (!be->virq_port)
+        xs_log("no VIRQ_DOM_EXC: domain deaths need an explicit RELEASE");
     be->ev = event_new(base, xenevtchn_fd(be->xce), EV_READ | EV_PERSIST,
                        domain_evtchn_cb, store);
     if (!be->ev || event_add(be->ev, NULL) < 0)
@@ -113,6 +152,8 @@ void xs_domain_backend_open(struct xs_store *store, void *base)
 fail:
     if (be->ev)
         event_free(be->ev);
+    if (be->xch)
+        xc_interface_close(be->xch);
     if (be->xce)
         xenevtchn_close(be->xce);
     if (be->fmem)
@@ -128,6 +169,8 @@ void xs_domain_backend_close(struct xs_store *store)
         return;
     xs_domain_release_all(store);
     event_free(be->ev);
+    if (be->xch)
+        xc_interface_close(be->xch);
     xenevtchn_close(be->xce);
     xenforeignmemory_close(be->fmem);
     free(be);
@@ -240,6 +283,62 @@ static void domain_unlink(struct xs_store *store, struct xs_domain *d)
     }
 }
 
+struct orphans {
+    uint32_t domid;
+    char **paths;
+    unsigned int n, cap;
+    const char *skip; /* a collected path: its subtree goes with it */
+    int err;
+};
+
+static int orphan_collect(void *opaque, const char *path,
+                          const struct xs_node *node)
+{
+    struct orphans *o = opaque;
+    const struct xs_perm *perms;
+    unsigned int n;
+    size_t sl;
+
+    if (o->skip) {
+        sl = strlen(o->skip);
+        if (strncmp(path, o->skip, sl) == 0 && path[sl] == '/')
+            return 0;
+    }
+    perms = xs_node_perms(node, &n);
+    if (perms[0].domid != o->domid || strcmp(path, "/") == 0)
+        return 0;
+    if (o->n == o->cap) {
+        unsigned int cap = o->cap ? o->cap * 2 : 16;
+        char **p = realloc(o->paths, cap * sizeof(*p));
+
+        if (!p)
+            return o->err = -ENOMEM;
+        o->paths = p;
+        o->cap = cap;
+    }
+    o->paths[o->n] = strdup(path);
+    if (!o->paths[o->n])
+        return o->err = -ENOMEM;
+    o->skip = o->paths[o->n++];
+    return 0;
+}
+
+void xs_domain_remove_orphans(struct xs_store *store, uint32_t domid)
+{
+    struct orphans o = {.domid = domid};
+    unsigned int i;
+
+    xs_db_walk(store->db, orphan_collect, &o);
+    if (o.err)
+        xs_log("out of memory looking for domain %" PRIu32 "'s nodes", domid);
+    for (i = 0; i < o.n; i++) {
+        if (xs_db_rm(store->db, o.paths[i]) == 0)
+            xs_watch_fire(store, o.paths[i], true);
+        free(o.paths[i]);
+    }
+    free(o.paths);
+}
+
 int xs_domain_release(struct xs_store *store, uint32_t domid)
 {
     struct xs_domain *d = domain_find(store, domid);
@@ -255,8 +354,40 @@ int xs_domain_release(struct xs_store *store, uint32_t domid)
     }
     domain_free(store, d);
     xs_log("released domain %" PRIu32, domid);
+    /* Xen removes the nodes a gone domain owned, with their subtrees. */
+    xs_domain_remove_orphans(store, domid);
     xs_watch_fire(store, "@releaseDomain", false);
     return 0;
+}
+
+void xs_domain_check_infos(struct xs_store *store, const void *infos,
+                           unsigned int n)
+{
+    const xc_domaininfo_t *info = infos;
+    struct xs_domain *d, *next;
+    bool fire = false;
+
+    for (d = store->domains; d; d = next) {
+        const xc_domaininfo_t *found = NULL;
+        unsigned int i;
+
+        next = d->next;
+        for (i = 0; i < n; i++) {
+            if (info[i].domain == d->domid)
+                found = &info[i];
+        }
+        if (!found || (found->flags & XEN_DOMINF_dying)) {
+            /* Gone: as if the toolstack had sent RELEASE. */
+            xs_domain_release(store, d->domid);
+            continue;
+        }
+        if ((found->flags & XEN_DOMINF_shutdown) && !d->shutdown) {
+            d->shutdown = true;
+            fire = true;
+        }
+    }
+    if (fire)
+        xs_watch_fire(store, "@releaseDomain", false);
 }
 
 bool xs_domain_introduced(struct xs_store *store, uint32_t domid)
