@@ -3,7 +3,8 @@
  * (xenkern/consring.h) served by xenconsoled.  Roles (command line):
  *   role=main     brings the ring up (printf then also goes there), prints
  *                 "hello before attach" and MAIN-READY, then echoes every
- *                 input line as "echo: <line>" until the line "quit".
+ *                 input line as "echo: <line>" until the line "quit";
+ *                 the line "corrupt-in" moves in_cons past in_prod.
  *   role=flood    prints 60 numbered lines (3 KiB, more than the ring and
  *                 the daemon's buffer), waits until the daemon took them,
  *                 then prints FLOOD-DONE.
@@ -39,6 +40,20 @@
 
 #define SEC 1000000000ULL
 
+/* Move the ring's in_cons 3000 bytes past in_prod (a broken guest). */
+static void corrupt_in_cons(void)
+{
+    struct xen_hvm_param pfn = {.domid = DOMID_SELF,
+                                .index = HVM_PARAM_CONSOLE_PFN};
+    volatile struct xencons_interface *r;
+
+    if (HYPERVISOR_hvm_op(HVMOP_get_param, &pfn))
+        return;
+    r = (volatile struct xencons_interface *)(uintptr_t)(pfn.value << 12);
+    r->in_cons = r->in_prod + 3000;
+    printf("CORRUPTED-IN\n");
+}
+
 static void role_main(void)
 {
     char line[128];
@@ -57,6 +72,8 @@ static void role_main(void)
         }
         if (!strcmp(line, "quit\n"))
             quit = 1;
+        else if (!strcmp(line, "corrupt-in\n"))
+            corrupt_in_cons();
         else
             printf("echo: %s", line);
     }

@@ -229,15 +229,39 @@ static int wr(int d, const char *rel, const char *value)
     return xs_write(xs, XBT_NULL, path, value, strlen(value)) ? 0 : -1;
 }
 
+/* How guest_setup() writes ~/console (NULL fields: the right values). */
+struct console_nodes {
+    const char *ring_ref, *port, *type;
+    int none;   /* write no console nodes at all */
+    int paused; /* leave the guest paused */
+};
+
+/* Write d's ~/console nodes: n's values, or the good ones (cport). */
+static int write_nodes(int d, int cport, const struct console_nodes *n)
+{
+    char gfn[32], port[32];
+    int rc = 0;
+
+    snprintf(gfn, sizeof(gfn), "%d", CONSOLE_TEST_GFN);
+    snprintf(port, sizeof(port), "%d", cport);
+    rc |= wr(d, "console/ring-ref", n && n->ring_ref ? n->ring_ref : gfn);
+    rc |= wr(d, "console/port", n && n->port ? n->port : port);
+    rc |= wr(d, "console/type", n && n->type ? n->type : "xenconsoled");
+    return rc;
+}
+
 /*
  * Create and build a guest with cmdline, set its console up as a
- * toolstack would, introduce it and unpause it.  Returns the domid or -1.
+ * toolstack would (nodes as n says; n NULL: all good), introduce it and
+ * unpause it (unless n->paused).  Returns the domid or -1; *cport_out
+ * (may be NULL) gets the console port.
  */
-static int guest_start(const char *name, const char *cmdline)
+static int guest_setup(const char *name, const char *cmdline,
+                       const struct console_nodes *n, int *cport_out)
 {
     struct xs_permissions home = {.perms = XS_PERM_NONE};
     xen_pfn_t gfns[2] = {CONSOLE_TEST_GFN, STORE_TEST_GFN};
-    char path[64], num[32];
+    char path[64];
     int d = create(name), cport, sport, rc = 0;
     void *pages;
 
@@ -251,6 +275,8 @@ static int guest_start(const char *name, const char *cmdline)
     xenforeignmemory_unmap(fmem, pages, 2);
     cport = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
     sport = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
+    if (cport_out)
+        *cport_out = cport;
     if (cport <= 0 || sport <= 0 ||
         xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_CONSOLE_PFN,
                          CONSOLE_TEST_GFN) ||
@@ -266,18 +292,20 @@ static int guest_start(const char *name, const char *cmdline)
     snprintf(path, sizeof(path), "/local/domain/%d", d);
     rc |= !xs_mkdir(xs, XBT_NULL, path);
     rc |= !xs_set_permissions(xs, XBT_NULL, path, &home, 1);
-    snprintf(num, sizeof(num), "%d", CONSOLE_TEST_GFN);
-    rc |= wr(d, "console/ring-ref", num);
-    snprintf(num, sizeof(num), "%d", cport);
-    rc |= wr(d, "console/port", num);
-    rc |= wr(d, "console/type", "xenconsoled");
+    if (!n || !n->none)
+        rc |= write_nodes(d, cport, n);
     rc |= wr(d, "name", name);
     if (rc ||
         !xs_introduce_domain(xs, (unsigned int)d, STORE_TEST_GFN,
                              (evtchn_port_t)sport) ||
-        simple(XENHV_OP_DOMAIN_UNPAUSE, d) != 0)
+        (!(n && n->paused) && simple(XENHV_OP_DOMAIN_UNPAUSE, d) != 0))
         return -1;
     return d;
+}
+
+static int guest_start(const char *name, const char *cmdline)
+{
+    return guest_setup(name, cmdline, NULL, NULL);
 }
 
 static const char *sock_of(int d)
@@ -334,6 +362,23 @@ static int read_until(int fd, char *acc, size_t len, const char *what, int ms)
         have += (size_t)n;
         acc[have] = 0;
     }
+}
+
+/* 1 when fd reaches end of file within ms (data before it is skipped). */
+static int eof_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[256];
+
+    while (poll(&p, 1, ms) == 1) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return 0;
+    }
+    return 0;
 }
 
 static int send_str(int fd, const char *s)
@@ -595,6 +640,80 @@ static void test_bad_guests(pid_t xcd, int *c, int *s)
         close(fd);
 }
 
+/*
+ * Bad ~/console nodes (guests left paused), a console whose nodes come
+ * after the introduction, a second client, and a guest that corrupts
+ * in_cons.
+ */
+static void test_bad_nodes(pid_t xcd)
+{
+    static const struct console_nodes far = {.ring_ref = "0x7ffff",
+                                             .paused = 1},
+                                      junk = {.port = "12abc", .paused = 1},
+                                      unbound = {.port = "999", .paused = 1},
+                                      ioemu = {.type = "ioemu", .paused = 1},
+                                      late = {.none = 1};
+    int d[4], l, cport = -1, fd = -1, fd2 = -1;
+    char want[4][96];
+
+    d[0] = guest_setup("con-far", "role=main", &far, NULL);
+    d[1] = guest_setup("con-junk", "role=main", &junk, NULL);
+    d[2] = guest_setup("con-unbound", "role=main", &unbound, NULL);
+    d[3] = guest_setup("con-ioemu", "role=main", &ioemu, NULL);
+    snprintf(want[0], 96, "domain %d: cannot map ring-ref 0x7ffff", d[0]);
+    snprintf(want[1], 96, "domain %d: console/ring-ref or console/port", d[1]);
+    snprintf(want[2], 96, "domain %d: cannot bind port 999", d[2]);
+    snprintf(want[3], 96, "domain %d: connected", d[3]);
+    ok(d[0] > 0 && wait_file_has(con_log, want[0], 5000) &&
+           !wait_path(sock_of(d[0]), 1, 100),
+       "a ring-ref outside the guest's memory: refused, logged, no socket");
+    ok(d[1] > 0 && wait_file_has(con_log, want[1], 5000) &&
+           !wait_path(sock_of(d[1]), 1, 100),
+       "console/port \"12abc\": refused, logged");
+    ok(d[2] > 0 && wait_file_has(con_log, want[2], 5000) &&
+           !wait_path(sock_of(d[2]), 1, 100),
+       "console/port 999 (not offered to dom0): refused, logged");
+    ok(d[3] > 0 && !wait_path(sock_of(d[3]), 1, 500) &&
+           !file_has(con_log, want[3]),
+       "console/type \"ioemu\" is left to the device model");
+
+    l = guest_setup("con-late", "role=main", &late, &cport);
+    ok(l > 0 && wait_console(l, "MAIN-READY") &&
+           !wait_path(sock_of(l), 1, 300) && write_nodes(l, cport, NULL) == 0 &&
+           wait_path(sock_of(l), 1, 5000),
+       "nodes written after the introduction: the console connects then");
+    fd = sock_connect(sock_of(l));
+    acc[0] = 0;
+    if (fd >= 0 &&
+        read_until(fd, acc, sizeof(acc), "hello before attach", 5000))
+        fd2 = sock_connect(sock_of(l));
+    acc[0] = 0;
+    ok(fd2 >= 0 && read_until(fd2, acc, sizeof(acc), "already in use", 5000) &&
+           eof_within(fd2, 2000),
+       "a second client is told the console is in use and closed");
+    acc[0] = 0;
+    snprintf(want[0], 96, "domain %d: in_cons out of range", l);
+    ok(fd >= 0 && send_str(fd, "corrupt-in\n") == 0 &&
+           read_until(fd, acc, sizeof(acc), "CORRUPTED-IN", 5000) &&
+           send_str(fd, "more\n") == 0 &&
+           wait_file_has(con_log, want[0], 5000) &&
+           wait_path(sock_of(l), 0, 5000) && kill(xcd, 0) == 0,
+       "in_cons moved past in_prod: disconnected at the next input");
+    if (fd >= 0)
+        close(fd);
+    if (fd2 >= 0)
+        close(fd2);
+    for (int i = 0; i < 4; i++)
+        if (d[i] > 0) {
+            simple(XENHV_OP_DOMAIN_DESTROY, d[i]);
+            xs_release_domain(xs, (unsigned int)d[i]);
+        }
+    if (l > 0) {
+        simple(XENHV_OP_DOMAIN_DESTROY, l);
+        xs_release_domain(xs, (unsigned int)l);
+    }
+}
+
 /* xenconsole against guest A. */
 static void test_client(int d)
 {
@@ -630,6 +749,49 @@ static void test_client(int d)
     close(out);
 }
 
+/*
+ * xenconsoled again, forking this time, with a pid file: the consoles of
+ * the domains that are still there (b, s) are served again.
+ */
+static void test_restart(int b, int s)
+{
+    char bin[640], pidf[192], log[192], pidtxt[32] = "", *end;
+    pid_t pid;
+    long dpid = 0;
+    int status = -1;
+
+    snprintf(bin, sizeof(bin), "%s/../../../backends/console/xenconsoled",
+             bin_dir);
+    snprintf(pidf, sizeof(pidf), "%s/xenconsoled.pid", dir);
+    snprintf(log, sizeof(log), "%s/xenconsoled-2.log", dir);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin, bin, "--pid-file", pidf, "--run-dir", dir, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        status = wait_exit_ms(pid, 5000);
+    if (status == 0 && wait_file_has(log, "READY", 5000)) {
+        slurp(pidf, pidtxt, sizeof(pidtxt));
+        dpid = strtol(pidtxt, &end, 10);
+    }
+    ok(status == 0 && dpid > 1 && dpid != pid && kill((pid_t)dpid, 0) == 0,
+       "without -N it detaches (exit 0), says READY, writes its pid (%ld)",
+       dpid);
+    ok(wait_path(sock_of(b), 1, 5000) && wait_path(sock_of(s), 1, 5000),
+       "restarted, it serves the consoles of the domains still there");
+    if (dpid > 1)
+        kill((pid_t)dpid, SIGTERM);
+    ok(dpid > 1 && wait_path(pidf, 0, 5000) && wait_path(sock_of(b), 0, 100),
+       "SIGTERM: pid file and sockets removed");
+    if (tap_fail_count)
+        dump_file("xenconsoled (2)", log);
+}
+
 int main(int argc, char **argv)
 {
     pid_t hv, xsd = -1, xcd = -1;
@@ -647,7 +809,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(36);
+    tap_plan(46);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -659,13 +821,14 @@ int main(int argc, char **argv)
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(26, "no xenstored or xenconsoled");
+        tap_skip(36, "no xenstored or xenconsoled");
         goto out;
     }
 
     a = test_main_guest();
     b = test_flood_guest();
     test_bad_guests(xcd, &c, &s);
+    test_bad_nodes(xcd);
 
     /* A still works after C was disconnected. */
     fd = a > 0 ? sock_connect(sock_of(a)) : -1;
@@ -699,6 +862,7 @@ int main(int argc, char **argv)
     xcd = -1;
     ok(access(sock_of(b), F_OK) != 0 && access(sock_of(s), F_OK) != 0,
        "and removes its sockets");
+    test_restart(b, s);
 out:
     if (tap_fail_count || getenv("VERBOSE"))
         dump_file("xenconsoled", con_log);
