@@ -11,7 +11,7 @@
 #include "xs_memconn.h"
 
 static struct xs_store store;
-static struct mc d0, d5, d6, d7;
+static struct mc d0, d5, d6, d7, d8, d9;
 
 /* The last reply's payload with NULs shown as '|'. */
 static const char *bars(void)
@@ -470,12 +470,8 @@ static void test_watches(void)
     mc_drain_events(&d0);
     W(&d0, "/anything", "");
     is_str(mc_event(&d0), "(none)", "special watches ignore node changes");
-    {
-        static struct mc d9;
-
-        mc_open(&store, &d9, 9);
-        xs_domain_attach_conn(&store, 9, d9.conn);
-    }
+    mc_open(&store, &d9, 9);
+    xs_domain_attach_conn(&store, 9, d9.conn);
     is_str(mc_event(&d0), "@introduceDomain intro",
            "@introduceDomain fires on introduction");
     mc_call(&d0, XS_IS_DOMAIN_INTRODUCED, 0, "9", NULL);
@@ -498,6 +494,28 @@ static void test_watches(void)
     ok(d7.conn == NULL, "RELEASE drops the domain's connection");
     W(&d0, "/after", "");
     is_str(mc_event(&d7), "/ seven", "only the initial event reached dom7");
+
+    /* Special paths have permissions: n0 keeps their events for dom0. */
+    mc_call(&d5, XS_WATCH, 0, "@introduceDomain", "i5", NULL);
+    mc_call(&d6, XS_WATCH, 0, "@introduceDomain", "i6", NULL);
+    mc_drain_events(&d5);
+    mc_drain_events(&d6);
+    mc_call(&d0, XS_GET_PERMS, 0, "@introduceDomain", NULL);
+    is_str(bars(), "n0|", "GET_PERMS @introduceDomain: n0");
+    is_str(mc_call(&d0, XS_SET_PERMS, 0, "@introduceDomain", "n0", "r5", NULL),
+           "OK", "SET_PERMS @introduceDomain n0 r5");
+    mc_call(&d0, XS_GET_PERMS, 0, "@introduceDomain", NULL);
+    is_str(bars(), "n0|r5|", "...read back");
+    mc_open(&store, &d8, 8);
+    xs_domain_attach_conn(&store, 8, d8.conn);
+    is_str(mc_event(&d5), "@introduceDomain i5", "dom5 (r5) gets the event");
+    is_str(mc_event(&d6), "(none)", "dom6 does not");
+    is_str(mc_call(&d5, XS_SET_PERMS, 0, "@introduceDomain", "n0", "r6", NULL),
+           "EACCES", "a domain may not change a special path's perms");
+    is_str(mc_call(&d6, XS_GET_PERMS, 0, "@releaseDomain", NULL), "EACCES",
+           "nor read them without access");
+    is_str(mc_call(&d0, XS_GET_PERMS, 0, "@bogus", NULL), "ENOENT",
+           "unknown special path: ENOENT");
 
     is_str(mc_call(&d0, XS_RESET_WATCHES, 0, "", NULL), "OK", "RESET_WATCHES");
     mc_drain_events(&d0);
@@ -774,5 +792,7 @@ int main(void)
     free(d5.msgs);
     free(d6.msgs);
     free(d7.msgs);
+    free(d8.msgs);
+    free(d9.msgs);
     return tap_done();
 }

@@ -126,8 +126,26 @@ int xs_store_init(struct xs_store *store)
     store->quota.node_size = 2048;
     store->quota.outstanding = 20;
     store->quota.permissions = 5;
+    store->special[0].name = "@introduceDomain";
+    store->special[1].name = "@releaseDomain";
+    for (unsigned int i = 0; i < 2; i++) {
+        store->special[i].perms[0].domid = 0;
+        store->special[i].perms[0].access = 'n';
+        store->special[i].n = 1;
+    }
     store->db = xs_db_new(&store->gen);
     return store->db ? 0 : -ENOMEM;
+}
+
+struct xs_special *xs_special_find(struct xs_store *store, const char *path)
+{
+    unsigned int i;
+
+    for (i = 0; i < 2; i++) {
+        if (strcmp(store->special[i].name, path) == 0)
+            return &store->special[i];
+    }
+    return NULL;
 }
 
 static void conn_free(struct xs_conn *conn)
@@ -424,17 +442,23 @@ static int req_changed(struct xs_req *req, const char *path, bool rm, int rc)
     return req_ack(req);
 }
 
+/* Access mask of the request's connection on a permission list. */
+static unsigned int req_perm_list(const struct xs_req *req,
+                                  const struct xs_perm *perms, unsigned int n)
+{
+    if (xs_conn_privileged(req->conn))
+        return XS_PERM_READ | XS_PERM_WRITE | XS_PERM_OWNER;
+    return xs_perm_mask(perms, n, req->conn->domid, req->conn->target);
+}
+
 /* Access mask of the request's connection on @node. */
 static unsigned int req_perm(const struct xs_req *req,
                              const struct xs_node *node)
 {
-    const struct xs_perm *perms;
     unsigned int n;
+    const struct xs_perm *perms = xs_node_perms(node, &n);
 
-    if (xs_conn_privileged(req->conn))
-        return XS_PERM_READ | XS_PERM_WRITE | XS_PERM_OWNER;
-    perms = xs_node_perms(node, &n);
-    return xs_perm_mask(perms, n, req->conn->domid, req->conn->target);
+    return req_perm_list(req, perms, n);
 }
 
 /*
@@ -680,21 +704,53 @@ static int do_directory_part(struct xs_req *req)
     return req_reply(req, out, genlen + used);
 }
 
+/*
+ * The permission list of @path (a node, or a special path) for a request
+ * needing @need: -ENOENT, -EACCES.  *@node is NULL for a special path.
+ */
+static int req_perms_of(struct xs_req *req, const char *path, unsigned int need,
+                        const struct xs_perm **perms, unsigned int *n,
+                        struct xs_node **node)
+{
+    struct xs_special *sp;
+    int rc;
+
+    *node = NULL;
+    if (path[0] == '@') {
+        sp = xs_special_find(req->conn->store, path);
+        if (!sp)
+            return -ENOENT;
+        if ((req_perm_list(req, sp->perms, sp->n) & need) != need)
+            return -EACCES;
+        *perms = sp->perms;
+        *n = sp->n;
+        return 0;
+    }
+    rc = req_get_node(req, path, need, node);
+    if (rc)
+        return rc;
+    *perms = xs_node_perms(*node, n);
+    return 0;
+}
+
 static int do_get_perms(struct xs_req *req)
 {
+    const char *arg = req_onearg(req);
     const struct xs_perm *perms;
     struct xs_node *node;
     unsigned int n, i;
     char *path, *out;
     size_t len = 0;
-    int rc = req_path_arg(req, &path);
+    bool rel;
+    int rc;
 
+    if (!arg)
+        return -EINVAL;
+    rc = xs_path_canonical(req, arg, true, &path, &rel);
+    if (!rc)
+        rc = req_perms_of(req, path, XS_PERM_READ, &perms, &n, &node);
     if (rc)
         return rc;
-    rc = req_get_node(req, path, XS_PERM_READ, &node);
-    if (rc)
-        return rc;
-    perms = xs_node_perms(node, &n);
     out = xs_req_alloc(req, (size_t)n * 8);
     if (!out)
         return -ENOMEM;
@@ -708,7 +764,8 @@ static int do_get_perms(struct xs_req *req)
 static int do_set_perms(struct xs_req *req)
 {
     const char *vec[1];
-    unsigned int n = req_strings(req, vec, 1), i;
+    unsigned int n = req_strings(req, vec, 1), i, on;
+    const struct xs_perm *old;
     struct xs_perm *perms;
     struct xs_node *node;
     const char *s;
@@ -733,19 +790,23 @@ static int do_set_perms(struct xs_req *req)
             return rc;
         s += strlen(s) + 1;
     }
-    rc = xs_path_canonical(req, req->payload, false, &path, &rel);
+    rc = xs_path_canonical(req, req->payload, true, &path, &rel);
+    if (!rc)
+        rc = req_perms_of(req, path, XS_PERM_WRITE | XS_PERM_OWNER, &old, &on,
+                          &node);
     if (rc)
         return rc;
-    rc = req_get_node(req, path, XS_PERM_WRITE | XS_PERM_OWNER, &node);
-    if (rc)
-        return rc;
-    {
-        unsigned int on;
-        const struct xs_perm *old = xs_node_perms(node, &on);
+    /* Only the control domain may change an owner. */
+    if (!xs_conn_privileged(req->conn) && perms[0].domid != old[0].domid)
+        return -EPERM;
+    if (!node) {
+        struct xs_special *sp = xs_special_find(req->conn->store, path);
 
-        /* Only the control domain may change a node's owner. */
-        if (!xs_conn_privileged(req->conn) && perms[0].domid != old[0].domid)
-            return -EPERM;
+        if (n > XS_SPECIAL_PERMS_MAX)
+            return -ENOSPC;
+        memcpy(sp->perms, perms, n * sizeof(*perms));
+        sp->n = n;
+        return req_ack(req);
     }
     return req_changed(req, path, false,
                        xs_db_set_perms(req->db, node, path, perms, n));

@@ -95,6 +95,17 @@ struct xs_conn {
 /* Watch events queued beyond quota.outstanding before more are dropped. */
 #define XS_WATCH_EVENT_BACKLOG 1024
 
+/*
+ * A special watch path (xenstore.txt: "@introduceDomain", "@releaseDomain")
+ * with its own permissions: only domains that may read it get its events.
+ */
+#define XS_SPECIAL_PERMS_MAX 64
+struct xs_special {
+    const char *name;
+    struct xs_perm perms[XS_SPECIAL_PERMS_MAX];
+    unsigned int n;
+};
+
 struct xs_store {
     struct xs_db *db;
     uint64_t gen;
@@ -104,8 +115,12 @@ struct xs_store {
     struct xs_domain_backend *backend; /* NULL: no xen-hv to talk to */
     void *evbase; /* struct event_base * of the daemon; NULL in tests */
     bool verbose;
-    bool trace; /* CONTROL log on: every request is logged */
+    bool trace;                   /* CONTROL log on: every request is logged */
+    struct xs_special special[2]; /* "n0" at start: dom0 only */
 };
+
+/* The special path named @path, or NULL. */
+struct xs_special *xs_special_find(struct xs_store *store, const char *path);
 
 /* A request being handled; memory from xs_req_alloc() lives until done. */
 struct xs_req {

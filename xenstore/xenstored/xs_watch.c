@@ -143,8 +143,15 @@ static bool watch_may_see(struct xs_conn *conn, const char *path)
     struct xs_node *node;
     unsigned int n;
 
-    if (xs_conn_privileged(conn) || path[0] == '@')
+    if (xs_conn_privileged(conn))
         return true;
+    if (path[0] == '@') {
+        struct xs_special *sp = xs_special_find(conn->store, path);
+
+        return sp &&
+               (xs_perm_mask(sp->perms, sp->n, conn->domid, conn->target) &
+                XS_PERM_READ);
+    }
     node = xs_db_get_existing(conn->store->db, path);
     perms = xs_node_perms(node, &n);
     return xs_perm_mask(perms, n, conn->domid, conn->target) & XS_PERM_READ;
