@@ -429,10 +429,16 @@ int xlcfg_disk_parse(const char *spec, struct xlcfg_disk *disk, char **why)
         while (*p == ' ' || *p == '\t' || *p == '\n')
             p++;
         param = p;
-        /* target= takes the whole rest, commas included. */
+        /*
+         * target= takes the whole rest, commas included, but for one
+         * trailing comma (as xl's disk lexer strips it).
+         */
         if (!strncmp(param, "target=", 7)) {
-            free(disk->pdev_path);
-            disk->pdev_path = NULL;
+            size_t len = strlen(param);
+
+            if (len > 7 && param[len - 1] == ',')
+                param[len - 1] = '\0';
+            /* Replaces an empty positional target, not a given one. */
             dc.target_set = true;
             save(&dc, "target", &disk->pdev_path, param + 7);
             break;

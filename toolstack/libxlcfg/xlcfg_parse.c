@@ -12,7 +12,7 @@
  *              ']'
  *   item    := value nl*
  *   NAME    := [a-z][._0-9a-z]*          (lowercase, as xl)
- *   NUMBER  := [0-9][0-9a-fA-Fx]*        (kept as text; converted with
+ *   NUMBER  := [0-9][0-9a-fx]*           (kept as text; converted with
  *                                          strtol base 0 where a number
  *                                          is wanted, as xl)
  *   STRING  := '...' | "..."  on one line, escapes \' \" \\ \a \b \f \n \r
@@ -284,8 +284,7 @@ static bool is_name_char(char c)
 
 static bool is_number_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F') || c == 'x';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == 'x';
 }
 
 /* Describe character @c for a message ("'x'" or "byte 0x07"). */
@@ -590,6 +589,9 @@ static void tok_desc(const struct tok *t, char *out, size_t len)
     }
 }
 
+/* What a statement starts with (compared by address in expect_error). */
+static const char EXPECT_NAME[] = "a setting name";
+
 /* expect_error: "unexpected <current token>, expected @what". */
 static void expect_error(struct parser *ps, const char *what)
 {
@@ -599,14 +601,20 @@ static void expect_error(struct parser *ps, const char *what)
                         "longer accepts)",
         [HINT_UPPERCASE] = " (setting names are lowercase)",
     };
+    enum tok_hint hint;
     char d[64];
 
     if (ps->tok.kind == T_ERROR) /* already reported by the lexer */
         return;
     tok_desc(&ps->tok, d, sizeof(d));
+    /* Capitals only suggest a miswritten name where a name was due. */
+    if (ps->tok.kind != T_BADCHAR ||
+        (ps->tok.hint == HINT_UPPERCASE && what != EXPECT_NAME))
+        hint = HINT_NONE;
+    else
+        hint = ps->tok.hint;
     lex_error(&ps->lx, ps->tok.line, ps->tok.col,
-              "unexpected %s, expected %s%s", d, what,
-              ps->tok.kind == T_BADCHAR ? hints[ps->tok.hint] : "");
+              "unexpected %s, expected %s%s", d, what, hints[hint]);
 }
 
 static void skip_newlines(struct parser *ps)
@@ -805,7 +813,7 @@ static bool parse_stmt(struct parser *ps)
     bool append;
 
     if (ps->tok.kind != T_NAME) {
-        expect_error(ps, "a setting name");
+        expect_error(ps, EXPECT_NAME);
         return false;
     }
     name = ps->tok.text;
