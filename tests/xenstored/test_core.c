@@ -549,6 +549,10 @@ static void test_domain_life(void)
     xs_domain_attach_conn(&store, 11, d11.conn);
     xs_domain_attach_conn(&store, 12, d12.conn);
     xs_domain_attach_conn(&store, 13, d13.conn);
+    is_str(mc_call(&d0, XS_INTRODUCE, 0, "11", "0", "4", NULL), "OK",
+           "INTRODUCE again with the same page: OK");
+    is_str(mc_call(&d0, XS_INTRODUCE, 0, "11", "77", "4", NULL), "EINVAL",
+           "INTRODUCE again with another page: EINVAL");
     mc_call(&d0, XS_WATCH, 0, "@releaseDomain", "rel", NULL);
     mc_drain_events(&d0);
     memset(info, 0, sizeof(info));

@@ -191,6 +191,44 @@ static void domain_free(struct xs_store *store, struct xs_domain *d)
     free(d);
 }
 
+/*
+ * INTRODUCE of a domain we know (Xen uses it after a resume to give a new
+ * event channel): the same page is required; a new port is bound; a ring
+ * connection dropped for a protocol error is started afresh.
+ */
+static int domain_reintroduce(struct xs_store *store, struct xs_domain *d,
+                              uint64_t gfn, uint32_t port)
+{
+    struct xs_domain_backend *be = store->backend;
+
+    if (d->gfn != gfn)
+        return -EINVAL;
+    if (be && d->intf && port != d->remote_port) {
+        xenevtchn_port_or_error_t local =
+            xenevtchn_bind_interdomain(be->xce, d->domid, port);
+
+        if (local < 0)
+            return -EINVAL;
+        if (d->local_port)
+            xenevtchn_unbind(be->xce, d->local_port);
+        d->local_port = (evtchn_port_t)local;
+        d->remote_port = port;
+        xenevtchn_unmask(be->xce, d->local_port);
+    }
+    if (!d->conn && d->intf) {
+        d->conn = xs_ring_conn_new(store, d->domid, d->intf, domain_notify, d);
+        if (!d->conn)
+            return -ENOMEM;
+        d->conn->domain = d;
+    }
+    if (d->conn && d->intf) {
+        xs_ring_conn_check_reconnect(d->conn);
+        xs_conn_process(d->conn);
+        domain_notify(d);
+    }
+    return 0;
+}
+
 int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
                         uint32_t port)
 {
@@ -205,10 +243,8 @@ int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
         xs_domain_backend_open(store, store->evbase);
         be = store->backend;
     }
-    if (d) {
-        /* Xen: introducing the same page again is harmless. */
-        return d->gfn == gfn && d->remote_port == port ? 0 : -EINVAL;
-    }
+    if (d)
+        return domain_reintroduce(store, d, gfn, port);
     if (domid == 0 || !be) {
         xs_log("INTRODUCE of domain %" PRIu32 " refused: %s", domid,
                domid == 0 ? "domain 0 uses the socket"
