@@ -351,6 +351,12 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
     }
     own(k, port, k);
     out->port = port;
+    /*
+     * A new binding starts unmasked, as Linux's /dev/xen/evtchn enables a
+     * port it binds: a port number reused after an owner closed it while
+     * masked (it fired and was never unmasked) must not stay deaf.
+     */
+    evtchn_unmask(e, port);
     /* An event that arrived before the owner was known: deliver it now. */
     vdom_scan(k->vd);
     return 0;

@@ -20,15 +20,12 @@
 #include "privcmd_client.h"
 
 struct dom_mem {
-    uint32_t domid;
     int fd;
     struct xenhv_foreign_rep layout;
-    struct dom_mem *next;
 };
 
 struct xenforeignmemory_handle {
     struct privcmd_conn conn;
-    struct dom_mem *doms;
 };
 
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *lg,
@@ -58,45 +55,34 @@ int xenforeignmemory_close(xenforeignmemory_handle *h)
 {
     if (!h)
         return 0;
-    while (h->doms) {
-        struct dom_mem *m = h->doms;
-        h->doms = m->next;
-        close(m->fd);
-        free(m);
-    }
     privcmd_disconnect(&h->conn);
     free(h);
     return 0;
 }
 
-/* The memory of domid, fetched once. */
-static struct dom_mem *dom_mem(xenforeignmemory_handle *h, uint32_t domid)
+/*
+ * The memory of domid as it is now, asked for at every map: a domid is
+ * reused after a destroy and a domain's memory appears at its first
+ * populate, so nothing about it may be remembered between calls.  The
+ * mappings keep the memfd alive; m->fd is closed by the caller.
+ * Returns 0 or -1 with errno.
+ */
+static int dom_mem(xenforeignmemory_handle *h, uint32_t domid,
+                   struct dom_mem *m)
 {
-    struct dom_mem *m;
     int fd = -1, rc;
 
-    for (m = h->doms; m; m = m->next)
-        if (m->domid == domid)
-            return m;
-    m = calloc(1, sizeof(*m));
-    if (!m) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    memset(m, 0, sizeof(*m));
     rc = privcmd_call(&h->conn, XENHV_OP_FOREIGN_MEMORY, &domid, sizeof(domid),
                       &m->layout, sizeof(m->layout), NULL, &fd);
     if (rc || fd < 0) {
         if (fd >= 0)
             close(fd);
-        free(m);
-        errno = rc ? privcmd_errno(rc) : EPROTO;
-        return NULL;
+        errno = rc ? privcmd_errno(rc) : EINVAL;
+        return -1;
     }
-    m->domid = domid;
     m->fd = fd;
-    m->next = h->doms;
-    h->doms = m;
-    return m;
+    return 0;
 }
 
 /* fd offset of guest frame gfn, or -1. */
@@ -118,7 +104,7 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom,
                             void *addr, int prot, int flags, size_t pages,
                             const xen_pfn_t arr[], int err[])
 {
-    struct dom_mem *m;
+    struct dom_mem m;
     uint8_t *area;
     int first_err = 0;
 
@@ -126,26 +112,28 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom,
         errno = EINVAL;
         return NULL;
     }
-    m = dom_mem(h, dom);
-    if (!m)
+    if (dom_mem(h, dom, &m))
         return NULL;
     area = mmap(addr, pages * 4096, PROT_NONE,
                 MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
-    if (area == MAP_FAILED)
+    if (area == MAP_FAILED) {
+        close(m.fd);
         return NULL;
+    }
     for (size_t i = 0; i < pages; i++) {
-        int64_t off = gfn_offset(m, arr[i]);
+        int64_t off = gfn_offset(&m, arr[i]);
         int e = 0;
         if (off < 0)
             e = EINVAL;
-        else if (mmap(area + i * 4096, 4096, prot, MAP_SHARED | MAP_FIXED,
-                      m->fd, (off_t)off) == MAP_FAILED)
+        else if (mmap(area + i * 4096, 4096, prot, MAP_SHARED | MAP_FIXED, m.fd,
+                      (off_t)off) == MAP_FAILED)
             e = errno;
         if (err)
             err[i] = e;
         if (e && !first_err)
             first_err = e;
     }
+    close(m.fd);
     if (first_err && !err) {
         munmap(area, pages * 4096);
         errno = first_err;

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     kernel = read_all(kpath, &klen);
     if (!kernel)
         tap_skip_all("tests/guest/xen_version not built");
-    tap_plan(29);
+    tap_plan(31);
     pid = start_daemon("b");
     ok(pc.fd >= 0, "connected as domain 0");
     xch = xc_interface_open(NULL, NULL, 0);
@@ -264,11 +264,34 @@ int main(int argc, char **argv)
        reason);
     if (tap_fail_count)
         tap_diag("guest console: %s", con);
+    ((uint32_t *)ram)[0] = 0xdeadbeef; /* marks the old domain's page 0 */
     xenforeignmemory_unmap(fm, ram, PAGES);
-    xenforeignmemory_close(fm);
     if (xce)
         xenevtchn_close(xce);
     ok(xc_domain_destroy(xch, domid) == 0, "xc_domain_destroy");
+
+    /*
+     * The domid is reused by the next create; the same foreign-memory
+     * handle must map the new domain's (zeroed) pages, not the old ones
+     * (a long-lived dom0 process such as xenstored keeps its handle).
+     */
+    other = 0;
+    n = (uint32_t)xc_domain_create(xch, &other, &cfg);
+    ok(n == 0 && other == domid, "a new domain gets the same domid %u", other);
+    {
+        xen_pfn_t p = 0;
+        uint32_t *page = NULL;
+        if (xc_domain_setmaxmem(xch, other, MEM_MIB * 1024) == 0 &&
+            xc_domain_populate_physmap_exact(xch, other, 1, 0, 0, &p) == 0)
+            page = xenforeignmemory_map(fm, other, PROT_READ, 1, &p, NULL);
+        /* The old domain's page 0 holds a marker; the new one is 0. */
+        ok(page && page[0] == 0 && page[1] == 0 && page[1023] == 0,
+           "the same handle maps the new domain's memory, not the old");
+        if (page)
+            xenforeignmemory_unmap(fm, page, 1);
+    }
+    xc_domain_destroy(xch, other);
+    xenforeignmemory_close(fm);
     xc_interface_close(xch);
     stop_daemon(pid);
     free(kernel);
