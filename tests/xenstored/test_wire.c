@@ -29,6 +29,8 @@
 static char dir[64], sock_path[100], state_path[128], log_path[128];
 static char daemon_bin[512];
 static pid_t daemon_pid = -1;
+/* xen-hv's control socket for the daemon; none unless a test sets it. */
+static const char *privcmd_path = "/nonexistent/privcmd";
 
 /* Start the daemon with extra arguments; wait for READY.  0 or -1. */
 static int daemon_start(const char *extra)
@@ -51,8 +53,8 @@ static int daemon_start(const char *extra)
         if (logfd >= 0)
             dup2(logfd, 2);
         close(out[0]);
-        /* No xen-hv here: keep the daemon away from a real one. */
-        setenv("XENHV_PRIVCMD", "/nonexistent/privcmd", 1);
+        /* Keep the daemon away from a real xen-hv unless asked. */
+        setenv("XENHV_PRIVCMD", privcmd_path, 1);
         if (extra)
             execl(daemon_bin, "xenstored", "--no-fork", "--socket", sock_path,
                   "--state", state_path, extra, (char *)NULL);
@@ -667,6 +669,88 @@ static void test_options(void)
     ok(pid > 0 && kill((pid_t)pid, 0) != 0, "forked daemon stops on SIGTERM");
 }
 
+/* CPU time (utime + stime, clock ticks) of @pid, or -1. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut, st;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* Fields after the name: state ... utime is the 12th, stime 13th. */
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &ut, &st) != 2)
+        return -1;
+    return (long)(ut + st);
+}
+
+/*
+ * With a real xen-hv (the daemon mode) behind INTRODUCE's handles: when
+ * xen-hv exits, xenstored forgets its domains, keeps serving, and does not
+ * spin on the closed event socket.
+ */
+static void test_xenhv_loss(void)
+{
+    const char *xenhv = getenv("XENHV");
+    char priv[128], cmd[512];
+    pid_t hv;
+    long t0, t1;
+    int fd, i, status;
+
+    if (!xenhv || access(xenhv, X_OK) != 0 || geteuid() != 0) {
+        tap_skip(4, "needs xen-hv ($XENHV) and root");
+        return;
+    }
+    snprintf(priv, sizeof(priv), "%s/privcmd", dir);
+    hv = fork();
+    if (hv == 0) {
+        int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+        if (logfd >= 0) {
+            dup2(logfd, 1);
+            dup2(logfd, 2);
+        }
+        execl(xenhv, "xen-hv", "daemon", "--control", priv, (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 500 && access(priv, F_OK) != 0; i++)
+        usleep(10000);
+    if (access(priv, F_OK) != 0) {
+        kill(hv, SIGKILL);
+        waitpid(hv, &status, 0);
+        tap_skip(4, "xen-hv daemon did not start here");
+        return;
+    }
+    daemon_stop(SIGTERM);
+    privcmd_path = priv;
+    ok(daemon_start(NULL) == 0, "xenstored started next to a xen-hv");
+    privcmd_path = "/nonexistent/privcmd";
+    kill(hv, SIGTERM);
+    waitpid(hv, &status, 0);
+    usleep(300000);
+    t0 = cpu_ticks(daemon_pid);
+    usleep(1000000);
+    t1 = cpu_ticks(daemon_pid);
+    ok(t0 >= 0 && t1 - t0 < 20,
+       "no busy loop after xen-hv exited (%ld ticks in 1 s)", t1 - t0);
+    fd = xs_connect();
+    exact(fd, XS_WRITE, 1, 0, P("/after-hv\0x"), XS_WRITE, OK3,
+          "still serving after xen-hv exited");
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "grep -q 'lost the connection to xen-hv' %s",
+             log_path);
+    ok(system(cmd) == 0, "the loss is logged");
+}
+
 int main(void)
 {
     const char *root = getenv("XEN_ROOT");
@@ -698,6 +782,7 @@ int main(void)
     test_random();
     test_state();
     test_options();
+    test_xenhv_loss();
     is_int(daemon_stop(SIGTERM), 0, "final clean exit");
 
     if (tap_fail_count) {

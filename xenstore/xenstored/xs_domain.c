@@ -92,8 +92,19 @@ static void domain_evtchn_cb(evutil_socket_t fd, short what, void *arg)
     xenevtchn_port_or_error_t port = xenevtchn_pending(be->xce);
     struct xs_domain *d;
 
-    if (port < 0)
+    if (port < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        /*
+         * xen-hv went away (the event socket closed): its domains are
+         * gone.  Forget them; a later INTRODUCE opens the handles again.
+         */
+        xs_log("lost the connection to xen-hv: releasing every domain");
+        xs_domain_backend_close(store);
+        xs_watch_fire(store, "@releaseDomain", false);
+        xs_store_reap(store);
         return;
+    }
     if (be->virq_port && (evtchn_port_t)port == be->virq_port) {
         domain_check_all(store);
         xenevtchn_unmask(be->xce, (evtchn_port_t)port);
