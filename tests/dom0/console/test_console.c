@@ -221,12 +221,17 @@ static pid_t start_xenconsoled(void)
                        con_log);
 }
 
-static int wr(int d, const char *rel, const char *value)
+static int wr_t(xs_transaction_t t, int d, const char *rel, const char *value)
 {
     char path[128];
 
     snprintf(path, sizeof(path), "/local/domain/%d/%s", d, rel);
-    return xs_write(xs, XBT_NULL, path, value, strlen(value)) ? 0 : -1;
+    return xs_write(xs, t, path, value, strlen(value)) ? 0 : -1;
+}
+
+static int wr(int d, const char *rel, const char *value)
+{
+    return wr_t(XBT_NULL, d, rel, value);
 }
 
 /* How guest_setup() writes ~/console (NULL fields: the right values). */
@@ -236,18 +241,33 @@ struct console_nodes {
     int paused; /* leave the guest paused */
 };
 
-/* Write d's ~/console nodes: n's values, or the good ones (cport). */
+/*
+ * Write d's ~/console nodes (n's values, or the good ones for cport) in
+ * one transaction, as a toolstack does: the daemon sees all or none.
+ */
 static int write_nodes(int d, int cport, const struct console_nodes *n)
 {
     char gfn[32], port[32];
-    int rc = 0;
 
     snprintf(gfn, sizeof(gfn), "%d", CONSOLE_TEST_GFN);
     snprintf(port, sizeof(port), "%d", cport);
-    rc |= wr(d, "console/ring-ref", n && n->ring_ref ? n->ring_ref : gfn);
-    rc |= wr(d, "console/port", n && n->port ? n->port : port);
-    rc |= wr(d, "console/type", n && n->type ? n->type : "xenconsoled");
-    return rc;
+    for (int tries = 0; tries < 10; tries++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+        int rc = 0;
+
+        if (t == XBT_NULL)
+            return -1;
+        rc |= wr_t(t, d, "console/ring-ref",
+                   n && n->ring_ref ? n->ring_ref : gfn);
+        rc |= wr_t(t, d, "console/port", n && n->port ? n->port : port);
+        rc |=
+            wr_t(t, d, "console/type", n && n->type ? n->type : "xenconsoled");
+        if (xs_transaction_end(xs, t, rc != 0) && !rc)
+            return 0;
+        if (rc || errno != EAGAIN)
+            return -1;
+    }
+    return -1;
 }
 
 /*
