@@ -46,26 +46,33 @@ static bool ifname_valid(const char *s)
     return len >= 1 && len <= IFNAME_MAX && !strpbrk(s, "/: \t\n");
 }
 
-/* ip=: one or more space-separated IPv4 or IPv6 addresses. */
-static bool ip_list_valid(const char *s)
+/*
+ * ip_list_check: ip= holds one or more space-separated IPv4 or IPv6
+ * addresses.  Returns 0, -EINVAL, or -ENOMEM.
+ */
+static int ip_list_check(const char *s)
 {
     char *copy = strdup(s), *save = NULL, *tok;
     unsigned char addr[16];
-    bool ok = copy != NULL, any = false;
+    bool any = false;
+    int rc = 0;
 
-    for (tok = ok ? strtok_r(copy, " ", &save) : NULL; tok && ok;
+    if (!copy)
+        return -ENOMEM;
+    for (tok = strtok_r(copy, " ", &save); tok && !rc;
          tok = strtok_r(NULL, " ", &save)) {
         any = true;
-        ok = inet_pton(AF_INET, tok, addr) == 1 ||
-             inet_pton(AF_INET6, tok, addr) == 1;
+        if (inet_pton(AF_INET, tok, addr) != 1 &&
+            inet_pton(AF_INET6, tok, addr) != 1)
+            rc = -EINVAL;
     }
     free(copy);
-    return ok && any;
+    return rc ? rc : any ? 0 : -EINVAL;
 }
 
 /*
- * parse_u64_suffix: a decimal number at *@p followed by a unit; moves *@p
- * past the digits.  False when there are no digits or it overflows.
+ * parse_digits: the decimal number at *@p into *@v, moving *@p past its
+ * digits.  False when there are no digits or it overflows.
  */
 static bool parse_digits(const char **p, uint64_t *v)
 {
@@ -207,7 +214,10 @@ static int nic_param(struct xlcfg_nic *nic, char *s, bool *mac_set, char **why)
         return nic_str(&nic->gatewaydev, s, v, why);
     }
     if (!strcmp(s, "ip")) {
-        if (!ip_list_valid(v))
+        rc = ip_list_check(v);
+        if (rc == -ENOMEM)
+            return rc;
+        if (rc)
             goto bad;
         return nic_str(&nic->ip, s, v, why);
     }

@@ -8,6 +8,7 @@
  * ASan/UBSan by `make -C tests/unit asan`).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1216,6 +1217,189 @@ static void test_fuzz(void)
     ok(1, "20000 random disk/vif/cpus/vdev strings parsed without crashing");
 }
 
+/* ---- allocation failures ---- */
+
+/*
+ * The test links with -Wl,--wrap= for malloc, calloc, realloc, strdup,
+ * strndup, vasprintf and asprintf: every allocation the library asks for
+ * comes here, and the alloc_fail_at'th (from 1) fails; 0 disables it.
+ * (yajl's own allocations are not seen.)
+ */
+static unsigned long alloc_count, alloc_fail_at;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+
+static bool alloc_fails(void)
+{
+    return alloc_fail_at && ++alloc_count == alloc_fail_at;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return alloc_fails() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+    return alloc_fails() ? NULL : __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return alloc_fails() ? NULL : __real_realloc(p, n);
+}
+
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+int __real_vasprintf(char **out, const char *fmt, va_list ap);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
+int __wrap_asprintf(char **out, const char *fmt, ...);
+
+char *__wrap_strdup(const char *s)
+{
+    return alloc_fails() ? NULL : __real_strdup(s);
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+    return alloc_fails() ? NULL : __real_strndup(s, n);
+}
+
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap)
+{
+    if (alloc_fails()) {
+        *out = NULL; /* undefined in glibc's contract; be hostile */
+        return -1;
+    }
+    return __real_vasprintf(out, fmt, ap);
+}
+
+int __wrap_asprintf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = __wrap_vasprintf(out, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* A config with an error for most keys, and a syntax error. */
+static const char oom_bad_cfg[] =
+    "name = 'a b'\nmemory = 1\nmaxmem = 'x'\nvcpus = [1]\n"
+    "cpus = '9-1'\non_crash = 'x'\ntype = 'hvm'\nuuid = 'u'\n"
+    "disk = ['/a,,xvda', '/b,,xvda', 'bad', [ 'l' ]]\n"
+    "vif = ['mac=zz', 'ip=1.2.3.4 x', 'rate=1', '']\nfoo = 1\nbar += 'x'\n"
+    "baz = ]\nkernel = ''\nroot = 'r'\nextra = 'e'\ncmdline = 'c'\n";
+
+/*
+ * oom_run: parse, override, build, encode and decode full_cfg.  Returns
+ * the first non-zero rc; *@same tells whether a fully successful run gave
+ * the reference domain @ref.
+ */
+static int oom_run(const struct xlcfg_domain *ref, bool *same)
+{
+    struct xlcfg_domain *d = NULL, *d2 = NULL;
+    struct xlcfg *cfg = xlcfg_new();
+    char *json = NULL, *err = NULL;
+    int rc = -ENOMEM;
+
+    *same = false;
+    if (!cfg)
+        return rc;
+    rc = xlcfg_parse_data(cfg, SRC, full_cfg, strlen(full_cfg));
+    if (!rc)
+        rc = xlcfg_parse_override(cfg, "disk += [ '/z,,xvdz' ]", 1);
+    if (!rc)
+        rc = xlcfg_domain_build(cfg, &d);
+    if (!rc)
+        rc = xlcfg_domain_to_json(d, &json);
+    if (!rc)
+        rc = xlcfg_domain_from_json(json, &d2, &err);
+    if (!rc)
+        *same = xlcfg_domain_equal(d2, ref);
+    free(json);
+    free(err);
+    xlcfg_domain_free(d);
+    xlcfg_domain_free(d2);
+    xlcfg_free(cfg);
+    return rc;
+}
+
+static void test_oom(void)
+{
+    struct xlcfg_domain *ref;
+    struct xlcfg *cfg;
+    unsigned long n, total, enomem = 0, other = 0, wrong = 0;
+    bool same;
+    int rc;
+
+    cfg = parse(full_cfg, &rc);
+    rc |= xlcfg_parse_override(cfg, "disk += [ '/z,,xvdz' ]", 1);
+    ref = NULL;
+    if (!rc)
+        rc = xlcfg_domain_build(cfg, &ref);
+    xlcfg_free(cfg);
+    if (rc) {
+        tap_skip(3, "reference config did not build");
+        return;
+    }
+    alloc_count = 0;
+    alloc_fail_at = ~0ul;
+    rc = oom_run(ref, &same);
+    total = alloc_count;
+    alloc_fail_at = 0;
+    ok(rc == 0 && same && total > 50,
+       "the whole path makes %lu allocations of its own", total);
+    for (n = 1; n <= total; n++) {
+        alloc_count = 0;
+        alloc_fail_at = n;
+        rc = oom_run(ref, &same);
+        alloc_fail_at = 0;
+        if (rc == -ENOMEM)
+            enomem++;
+        else if (rc)
+            other++;
+        else if (!same)
+            wrong++;
+    }
+    is_int((long long)(other + wrong), 0,
+           "a failed allocation gives -ENOMEM or a correct result, never "
+           "another error or a wrong domain");
+    ok(enomem > total / 2, "%lu of %lu failed allocations reported -ENOMEM",
+       enomem, total);
+    xlcfg_domain_free(ref);
+
+    /* The error paths too: diagnostics need memory as well. */
+    other = 0;
+    for (n = 1; n <= 400; n++) {
+        struct xlcfg_domain *d = NULL;
+
+        alloc_count = 0;
+        alloc_fail_at = n;
+        cfg = xlcfg_new();
+        rc = cfg ? xlcfg_parse_data(cfg, SRC, oom_bad_cfg, strlen(oom_bad_cfg))
+                 : -ENOMEM;
+        if (cfg && rc != -ENOMEM)
+            rc = xlcfg_domain_build(cfg, &d);
+        alloc_fail_at = 0;
+        if ((rc != -EINVAL && rc != -ENOMEM) || d)
+            other++;
+        xlcfg_domain_free(d);
+        xlcfg_free(cfg);
+    }
+    is_int((long long)other, 0,
+           "failed allocations on the error paths give -EINVAL or -ENOMEM");
+}
+
 int main(void)
 {
     test_syntax_good();
@@ -1230,5 +1414,6 @@ int main(void)
     test_json();
     test_cli();
     test_fuzz();
+    test_oom();
     return tap_done();
 }
