@@ -32,6 +32,8 @@ LIBDIR   ?= $(PREFIX)/lib
 SHAREDIR ?= $(PREFIX)/share/xen-hv
 RUNDIR   ?= /run/xen-hv
 LOGDIR   ?= /var/log/xen-hv
+# the toolstack's saved domain configs (xl's libxl-json userdata)
+XENHV_LIBDIR ?= /var/lib/xen-hv
 # xenstored: its Unix socket (clients also honour $XENSTORED_PATH, as Xen's)
 # and the state file it writes on SIGUSR1/exit and reads at start.  `:=`, not
 # `?=`: a XENSTORED_PATH in the environment of make (clients use that name)

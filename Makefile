@@ -16,6 +16,7 @@ $(SUBDIRS):
 tests: xen-hv frontends dom0-tools xenstore
 xenstore: dom0-tools
 backends: dom0-tools xenstore
+toolstack: dom0-tools xenstore
 xen-hv: grant-tables dom0-tools
 
 # make check: build everything, then CTest over every test (TAP per test).
