@@ -175,6 +175,14 @@ static void test_perms(void)
     is_str(W(&d6, "/p", "z"), "EACCES", "r0: but may not write");
     is_str(R(&d5, "/p"), "EACCES", "n5 entry overrides the default");
     is_str(R(&d0, "/p"), "y", "dom0 reads regardless");
+    is_str(R(&d6, "/p/missing"), "ENOENT",
+           "missing below a readable node: ENOENT");
+    is_str(R(&d5, "/p/missing"), "EACCES",
+           "missing below an unreadable node: EACCES, existence hidden");
+    is_str(mc_call(&d6, XS_RM, 0, "/p/missing", NULL), "EACCES",
+           "RM of a missing node below an unwritable one: EACCES");
+    is_str(mc_call(&d0, XS_RM, 0, "/p/missing", NULL), "OK",
+           "...while dom0 gets OK");
 
     /* Ownership. */
     mc_call(&d0, XS_SET_PERMS, 0, "/p", "n5", NULL);

@@ -463,15 +463,21 @@ static unsigned int req_perm(const struct xs_req *req,
 
 /*
  * Look @path (canonical) up needing @perm: -ENOENT when absent, -EACCES
- * when present but not accessible.
+ * when not accessible (or absent below a node that is not).
  */
 static int req_get_node(struct xs_req *req, const char *path, unsigned int perm,
                         struct xs_node **out)
 {
     struct xs_node *node = xs_db_get(req->db, path);
 
-    if (!node)
-        return -ENOENT;
+    if (!node) {
+        /*
+         * As Xen: a domain that lacks @perm on the nearest existing
+         * ancestor learns only EACCES, not whether the node exists.
+         */
+        node = xs_db_get_existing(req->db, path);
+        return (req_perm(req, node) & perm) == perm ? -ENOENT : -EACCES;
+    }
     if ((req_perm(req, node) & perm) != perm)
         return -EACCES;
     *out = node;
