@@ -473,6 +473,38 @@ static void dec_devices(struct dec *dc, yajl_val root, struct xlcfg_domain *d)
         dec_nic(dc, nics->u.array.values[i], i, &d->nics[i]);
 }
 
+/* How deep our JSON nests: the document, b_info, a cpumap or a device. */
+#define JSON_DEPTH_MAX 8
+
+/*
+ * json_depth_ok: @json nests objects and arrays at most @max deep.  yajl's
+ * tree is built and freed recursively, so a document of a million '['
+ * would exhaust the stack before any field check could refuse it.
+ */
+static bool json_depth_ok(const char *json, unsigned int max)
+{
+    unsigned int depth = 0;
+    bool in_string = false;
+    const char *p;
+
+    for (p = json; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            if (++depth > max)
+                return false;
+        } else if ((*p == ']' || *p == '}') && depth) {
+            depth--;
+        }
+    }
+    return true;
+}
+
 int xlcfg_domain_from_json(const char *json, struct xlcfg_domain **out,
                            char **err)
 {
@@ -483,6 +515,11 @@ int xlcfg_domain_from_json(const char *json, struct xlcfg_domain **out,
     int e, rc;
 
     *out = NULL;
+    root = NULL;
+    if (!json_depth_ok(json, JSON_DEPTH_MAX)) {
+        dec_err(&dc, "JSON nested deeper than %d", JSON_DEPTH_MAX);
+        goto out;
+    }
     root = yajl_tree_parse(json, ebuf, sizeof(ebuf));
     if (!root) {
         /* yajl adds lines that point at the error: keep the first. */

@@ -992,6 +992,19 @@ static void test_json(void)
         free(err);
         err = NULL;
     }
+    {
+        size_t deep = 1000000;
+        char *nest = malloc(deep + 1);
+
+        memset(nest, '[', deep);
+        nest[deep] = '\0';
+        rc = xlcfg_domain_from_json(nest, &d2, &err);
+        ok(rc == -EINVAL && err && strstr(err, "nested deeper"),
+           "a million '[' are refused before yajl builds a tree");
+        free(err);
+        err = NULL;
+        free(nest);
+    }
     rc = xlcfg_domain_from_json(
         "{\"c_info\": {\"name\": \"g\", \"uuid\": "
         "\"3a0f5c1e-7d2b-4c8e-9f10-a1b2c3d4e5f6\"}, \"b_info\": "
