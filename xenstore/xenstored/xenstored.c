@@ -114,21 +114,29 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
     xs_store_reap(&store);
 }
 
+/* Create the directory holding @path (one level) when it is missing. */
+static void make_parent_dir(const char *path)
+{
+    char *dir = strdup(path), *slash;
+
+    if (dir && (slash = strrchr(dir, '/')) && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0755);
+    }
+    free(dir);
+}
+
 static int listen_socket(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char *dir = strdup(path), *slash;
     int fd = -1;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         fprintf(stderr, "xenstored: socket path too long: %s\n", path);
         goto fail;
     }
-    /* Create the socket's directory (e.g. /run/xenstored) when missing. */
-    if (dir && (slash = strrchr(dir, '/')) && slash != dir) {
-        *slash = '\0';
-        mkdir(dir, 0755);
-    }
+    /* e.g. /run/xenstored */
+    make_parent_dir(path);
     strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -140,19 +148,20 @@ static int listen_socket(const char *path)
                 strerror(errno));
         goto fail;
     }
-    free(dir);
     return fd;
 
 fail:
     if (fd >= 0)
         close(fd);
-    free(dir);
     return -1;
 }
 
 static void save_state(void)
 {
-    int rc = xs_state_save(store.db, store.gen, state_file);
+    int rc;
+
+    make_parent_dir(state_file); /* e.g. /var/lib/xenstored */
+    rc = xs_state_save(store.db, store.gen, state_file);
 
     if (rc)
         xs_log("cannot write state file %s: %s", state_file, strerror(-rc));
