@@ -57,6 +57,8 @@ static void sock_want_write(struct xs_conn *conn, bool on)
 {
     struct sock_transport *st = conn->transport;
 
+    if (!st->wev)
+        return;
     if (on)
         event_add(st->wev, NULL);
     else
@@ -67,8 +69,10 @@ static void sock_destroy(struct xs_conn *conn)
 {
     struct sock_transport *st = conn->transport;
 
-    event_free(st->rev);
-    event_free(st->wev);
+    if (st->rev)
+        event_free(st->rev);
+    if (st->wev)
+        event_free(st->wev);
     close(st->fd);
     free(st);
 }
