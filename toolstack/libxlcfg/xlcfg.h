@@ -27,9 +27,13 @@
 #define XLCFG_MEMORY_MIN 4     /* MiB */
 #define XLCFG_MEMORY_MAX 65536 /* MiB (64 GiB) */
 #define XLCFG_VCPUS_MAX  128
-#define XLCFG_MAX_CPUS   1024  /* host CPUs a "cpus" list may name */
-#define XLCFG_GNT_FRAMES 64    /* libxl's default max_grant_frames */
-#define XLCFG_GNT_MAX    4096  /* largest max_grant_frames accepted */
+#define XLCFG_MAX_CPUS   1024 /* host CPUs a "cpus" list may name */
+/*
+ * max_grant_frames: xl's default is the hypervisor's (xl.conf.5), 32 in
+ * xen-hv; a guest can map at most 64 frames (xen-hv/memory_op.c).
+ */
+#define XLCFG_GNT_FRAMES 32
+#define XLCFG_GNT_MAX    64
 #define XLCFG_EVTCHN     1023  /* xl's default max_event_channels */
 #define XLCFG_EVTCHN_MAX 4096  /* 2-level ABI limit on 64-bit guests */
 #define XLCFG_RATE_USECS 50000 /* vif rate default interval, us */

@@ -310,8 +310,8 @@ static void test_minimal_defaults(void)
            d->on_crash == XLCFG_ACTION_DESTROY &&
            d->on_watchdog == XLCFG_ACTION_DESTROY,
        "xl's on_* defaults destroy/restart/destroy/destroy");
-    ok(d->max_grant_frames == 64 && d->max_event_channels == 1023,
-       "default max_grant_frames 64, max_event_channels 1023");
+    ok(d->max_grant_frames == 32 && d->max_event_channels == 1023,
+       "default max_grant_frames 32 (xen-hv's), max_event_channels 1023");
     ok((d->uuid[6] >> 4) == 4 && (d->uuid[8] & 0xc0) == 0x80,
        "generated uuid is a version 4 UUID");
     ok(!d->cmdline && !d->ramdisk && !d->cpumap_set, "no cmdline/ramdisk/cpus");
@@ -476,9 +476,9 @@ static void test_keys(void)
         {"on_reboot = 'soft-reset'", SRC ":3: error: on_reboot"},
         {"on_watchdog = 'preserve'", NULL},
         {"max_grant_frames = 0", SRC ":3: error: max_grant_frames = 0 is out "
-                                     "of range (1..4096)"},
-        {"max_grant_frames = 4096", NULL},
-        {"max_grant_frames = 4097", SRC ":3: error: max_grant_frames"},
+                                     "of range (1..64)"},
+        {"max_grant_frames = 64", NULL},
+        {"max_grant_frames = 65", SRC ":3: error: max_grant_frames"},
         {"max_event_channels = 0", SRC ":3: error: max_event_channels = 0 is "
                                        "out of range (1..4096)"},
         {"max_event_channels = 4097", SRC ":3: error: max_event_channels"},
@@ -1012,7 +1012,7 @@ static void test_json(void)
         "\"target_memkb\": 4096, \"kernel\": \"/k\"}}",
         &d2, &err);
     ok(rc == 0 && d2 && d2->on_reboot == XLCFG_ACTION_RESTART &&
-           d2->max_grant_frames == 64 && d2->num_disks == 0,
+           d2->max_grant_frames == 32 && d2->num_disks == 0,
        "minimal JSON decodes with defaults");
     xlcfg_domain_free(d2);
     free(err);
