@@ -55,9 +55,10 @@ void xlcfg_free(struct xlcfg *cfg);
  * xlcfg_parse_data: parse @len bytes of xl.cfg text @data, naming it
  * @source in diagnostics, and store its settings into @cfg (a later
  * `key = v` replaces an earlier one, `key += v` appends to it as xl does).
- * Syntax errors are recorded as "SOURCE:LINE:COL: error: ... (expected
- * ...)"; parsing resumes at the next line so that each bad line is
- * reported.  Returns 0, -EINVAL after any syntax error, or -ENOMEM.
+ * Syntax errors are recorded as "SOURCE:LINE:COL: error: unexpected X,
+ * expected Y" (lines and columns from 1, a tab counts one); parsing resumes
+ * at the next line so that each bad line is reported, up to 50 errors.
+ * Returns 0, -EINVAL after any syntax error, or -ENOMEM.
  */
 int xlcfg_parse_data(struct xlcfg *cfg, const char *source, const char *data,
                      size_t len);
