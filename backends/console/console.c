@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +350,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (cfd < 0)
         return;
+    /* A client that hung up but whose EOF we have not read yet is gone. */
+    if (c->client.fd >= 0) {
+        struct pollfd p = {.fd = c->client.fd, .events = POLLRDHUP};
+
+        if (poll(&p, 1, 0) == 1 &&
+            (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            client_close(c);
+    }
     if (c->client.fd >= 0 || c->state != CONS_CONNECTED) {
         /* Best effort: the refused client may be gone already. */
         ssize_t ignored = write(cfd, busy, sizeof(busy) - 1);
@@ -408,14 +418,15 @@ static void cons_disconnect(struct cons *c, const char *why)
 }
 
 /* The domain's console node rel as an unsigned number; -ENOENT/-EIO. */
-static int read_node_u64(struct cons *c, const char *rel, uint64_t *out)
+static int read_node_u64(struct cons *c, xs_transaction_t t, const char *rel,
+                         uint64_t *out)
 {
     char path[128], *v, *end;
     unsigned int len;
     int rc = 0;
 
     snprintf(path, sizeof(path), "/local/domain/%u/console/%s", c->domid, rel);
-    v = xs_read(c->cfg->xs, XBT_NULL, path, &len);
+    v = xs_read(c->cfg->xs, t, path, &len);
     if (!v)
         return -ENOENT;
     errno = 0;
@@ -507,11 +518,64 @@ out:
     return rc;
 }
 
-int cons_connect(struct cons *c)
+/* (Re)open the log file when logging is on; a failure is only logged. */
+static void cons_open_log(struct cons *c)
 {
-    uint64_t gfn, port, limit;
+    char path[PATH_MAX];
+
+    if (c->log_fd >= 0)
+        close(c->log_fd);
+    c->log_fd = -1;
+    if (!c->cfg->log_dir)
+        return;
+    snprintf(path, sizeof(path), "%s/guest-console-%u.log", c->cfg->log_dir,
+             c->domid);
+    c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (c->log_fd < 0)
+        fprintf(stderr, "xenconsoled: domain %u: %s: %s\n", c->domid, path,
+                strerror(errno));
+}
+
+void cons_reopen_log(struct cons *c)
+{
+    if (c->state == CONS_CONNECTED)
+        cons_open_log(c);
+}
+
+/*
+ * Read ~/console in transaction t (XBT_NULL works too): 0 with *gfn,
+ * *port and *limit (0 when absent or bad: it is only a hint); -EAGAIN
+ * when the nodes are not there or the console is not ours; -EIO when
+ * ring-ref or port is malformed.
+ */
+static int cons_read_nodes(struct cons *c, xs_transaction_t t, uint64_t *gfn,
+                           uint64_t *port, uint64_t *limit)
+{
     char path[128], *type;
     unsigned int len;
+    int rc;
+
+    /* docs/misc/xenstore-paths: type "ioemu" belongs to a device model. */
+    snprintf(path, sizeof(path), "/local/domain/%u/console/type", c->domid);
+    type = xs_read(c->cfg->xs, t, path, &len);
+    rc = type && strcmp(type, "xenconsoled") ? -EAGAIN : 0;
+    free(type);
+    if (rc)
+        return rc;
+    rc = read_node_u64(c, t, "ring-ref", gfn);
+    if (!rc)
+        rc = read_node_u64(c, t, "port", port);
+    if (rc == -ENOENT)
+        return -EAGAIN;
+    if (read_node_u64(c, t, "limit", limit))
+        *limit = 0;
+    return rc;
+}
+
+int cons_connect(struct cons *c)
+{
+    uint64_t gfn = 0, port = 0, limit = 0;
+    xs_transaction_t t;
     xen_pfn_t pfn;
     int rc, bound;
 
@@ -519,24 +583,21 @@ int cons_connect(struct cons *c)
         return 0;
     if (c->state == CONS_BROKEN)
         return -EIO;
-    /* docs/misc/xenstore-paths: type "ioemu" belongs to a device model. */
-    snprintf(path, sizeof(path), "/local/domain/%u/console/type", c->domid);
-    type = xs_read(c->cfg->xs, XBT_NULL, path, &len);
-    rc = type && strcmp(type, "xenconsoled") ? -EAGAIN : 0;
-    free(type);
-    if (rc)
+    /*
+     * One read-only transaction: a snapshot of the nodes, never half of
+     * what a toolstack writes in its own transaction.
+     */
+    t = xs_transaction_start(c->cfg->xs);
+    rc = cons_read_nodes(c, t, &gfn, &port, &limit);
+    if (t != XBT_NULL)
+        xs_transaction_end(c->cfg->xs, t, true);
+    if (rc == -EAGAIN)
         return rc;
-    rc = read_node_u64(c, "ring-ref", &gfn);
-    if (!rc)
-        rc = read_node_u64(c, "port", &port);
-    if (rc == -ENOENT)
-        return -EAGAIN;
     if (rc || port == 0 || port > UINT32_MAX || gfn > UINT32_MAX) {
         cons_disconnect(c, "console/ring-ref or console/port malformed");
         return -EIO;
     }
-    if (read_node_u64(c, "limit", &limit) == 0 && limit > 0 &&
-        limit < c->cfg->buffer_size) {
+    if (limit > 0 && limit < c->cfg->buffer_size) {
         cons_buf_free(&c->client.buf);
         cons_buf_free(&c->pty.buf);
         if (cons_buf_init(&c->client.buf, (size_t)limit) ||
@@ -575,14 +636,8 @@ int cons_connect(struct cons *c)
     rc = cons_open_pty(c);
     if (!rc)
         rc = cons_open_socket(c);
-    if (!rc && c->cfg->log_dir) {
-        snprintf(path, sizeof(path), "%s/guest-console-%u.log", c->cfg->log_dir,
-                 c->domid);
-        c->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (c->log_fd < 0)
-            fprintf(stderr, "xenconsoled: domain %u: %s: %s\n", c->domid, path,
-                    strerror(errno));
-    }
+    if (!rc)
+        cons_open_log(c);
     if (rc) {
         char why[96];
 

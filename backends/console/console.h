@@ -68,6 +68,13 @@ int cons_connect(struct cons *c);
  */
 void cons_handle_event(struct cons *c);
 
+/*
+ * cons_reopen_log — close and reopen the log file (after logrotate moved
+ * it: SIGHUP, as Xen's daemon); nothing when not connected or not
+ * logging.
+ */
+void cons_reopen_log(struct cons *c);
+
 /* cons_free — disconnect (unlinking the socket) and free. */
 void cons_free(struct cons *c);
 

@@ -13,9 +13,9 @@
  *   xenconsoled [-N|--no-fork] [--pid-file FILE] [--run-dir DIR]
  *               [--log-dir DIR] [--buffer-size BYTES]
  *
- * Prints READY on stdout once it serves.  SIGTERM/SIGINT: unlink the
- * sockets and the pid file, exit 0.  Exit 1 on a start-up error, 2 on a
- * usage error.
+ * Prints READY on stdout once it serves.  SIGHUP reopens the log files.
+ * SIGTERM/SIGINT: unlink the sockets and the pid file, exit 0.  Exit 1 on a
+ * start-up error, 2 on a usage error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -171,10 +171,15 @@ static void on_evtchn(evutil_socket_t fd, short what, void *arg)
         cons_handle_event(e->cons);
 }
 
+/* SIGTERM/SIGINT end the loop; SIGHUP reopens the log files. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    (void)sig;
     (void)what;
+    if (sig == SIGHUP) {
+        for (struct cons_entry *e = consoles; e; e = e->next)
+            cons_reopen_log(e->cons);
+        return;
+    }
     event_base_loopbreak(arg);
 }
 
@@ -216,7 +221,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct event *ev_xs = NULL, *ev_evtchn = NULL, *ev_term = NULL,
-                 *ev_int = NULL;
+                 *ev_int = NULL, *ev_hup = NULL;
     const char *pid_file = NULL;
     int no_fork = 0, opt, rc = 1;
     char *end;
@@ -291,9 +296,11 @@ int main(int argc, char **argv)
                           on_evtchn, NULL);
     ev_term = evsignal_new(cfg.base, SIGTERM, on_signal, cfg.base);
     ev_int = evsignal_new(cfg.base, SIGINT, on_signal, cfg.base);
-    if (!ev_xs || !ev_evtchn || !ev_term || !ev_int || event_add(ev_xs, NULL) ||
-        event_add(ev_evtchn, NULL) || event_add(ev_term, NULL) ||
-        event_add(ev_int, NULL)) {
+    ev_hup = evsignal_new(cfg.base, SIGHUP, on_signal, cfg.base);
+    if (!ev_xs || !ev_evtchn || !ev_term || !ev_int || !ev_hup ||
+        event_add(ev_xs, NULL) || event_add(ev_evtchn, NULL) ||
+        event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
+        event_add(ev_hup, NULL)) {
         fprintf(stderr, "xenconsoled: libevent set-up failed\n");
         goto out;
     }
@@ -328,6 +335,8 @@ out:
         event_free(ev_term);
     if (ev_int)
         event_free(ev_int);
+    if (ev_hup)
+        event_free(ev_hup);
     if (cfg.xs)
         xs_close(cfg.xs);
     if (cfg.fmem)

@@ -189,6 +189,8 @@ static int stop(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* xenstored on a private socket and state file: its pid, -2 when it is
+ * not built, -1 when it did not say READY. */
 static pid_t start_xenstored(void)
 {
     char bin[640], sock[192], state[192], log[192];
@@ -199,7 +201,7 @@ static pid_t start_xenstored(void)
     snprintf(state, sizeof(state), "%s/xenstored.state", dir);
     snprintf(log, sizeof(log), "%s/xenstored.log", dir);
     if (access(bin, X_OK) != 0)
-        return -1;
+        return -2;
     setenv("XENSTORED_PATH", sock, 1);
     return spawn_ready(
         bin,
@@ -734,6 +736,29 @@ static void test_bad_nodes(pid_t xcd)
     }
 }
 
+/* logrotate: A's log moved away, SIGHUP, new output in a new file. */
+static void test_logrotate(pid_t xcd, int a)
+{
+    char old[256];
+    int fd;
+
+    snprintf(old, sizeof(old), "%s.old", log_of(a));
+    ok(rename(log_of(a), old) == 0 && kill(xcd, SIGHUP) == 0 &&
+           wait_path(log_of(a), 1, 5000),
+       "SIGHUP: xenconsoled reopens the moved log file");
+    fd = sock_connect(sock_of(a));
+    acc[0] = 0;
+    ok(fd >= 0 && send_str(fd, "ping 9\n") == 0 &&
+           read_until(fd, acc, sizeof(acc), "echo: ping 9", 10000) &&
+           wait_file_has(log_of(a), "echo: ping 9", 5000) &&
+           !file_has(log_of(a), "hello before attach") &&
+           file_has(old, "hello before attach") &&
+           file_has(old, "echo: ping 42") && !file_has(old, "echo: ping 9"),
+       "new output goes to the new file, the old one keeps the session");
+    if (fd >= 0)
+        close(fd);
+}
+
 /* xenconsole against guest A. */
 static void test_client(int d)
 {
@@ -829,19 +854,24 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(46);
+    tap_plan(48);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
     ok(pc.fd >= 0 && xch && fmem, "connected to xen-hv as domain 0");
     test_frontend();
     xsd = start_xenstored();
+    if (xsd == -2) {
+        /* Built by make in xenstore/; a partial build skips, not fails. */
+        tap_skip(40, "xenstore/xenstored/xenstored is not built");
+        goto out;
+    }
     xs = xsd > 0 ? xs_open(0) : NULL;
     ok(xs != NULL, "xenstored is READY and answers");
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(36, "no xenstored or xenconsoled");
+        tap_skip(38, "no xenstored or xenconsoled");
         goto out;
     }
 
@@ -858,15 +888,14 @@ int main(int argc, char **argv)
        "guest %d's console still works", a);
     if (fd >= 0)
         close(fd);
-    usleep(100000); /* let the daemon see that client go */
+    test_logrotate(xcd, a);
     test_client(a);
 
     fd = a > 0 ? sock_connect(sock_of(a)) : -1;
     ok(fd >= 0 && send_str(fd, "quit\n") == 0 &&
            wait_shutdown(a) == SHUTDOWN_poweroff &&
-           file_has(log_of(a), "echo: ping 42") &&
-           file_has(log_of(a), "hello before attach"),
-       "guest %d quit and powered off; its log has its session", a);
+           file_has(log_of(a), "echo: ping 3"),
+       "guest %d quit and powered off; its new log goes on", a);
     guest_done(a, 3);
     guest_done(b, 2);
     guest_done(s, 2);
