@@ -82,7 +82,7 @@ static void test_tree(void)
     is_int(xs_db_count_owned(db, 7), 1, "dom7 owns one node");
     is_int(xs_db_count_owned(db, 0), 4, "dom0 owns four");
     g1 = xs_node_gen(node);
-    xs_db_set_value(db, node, "/a/x", "v", 1);
+    xs_db_set_value(db, "/a/x", "v", 1);
     ok(xs_node_gen(node) > g1, "a write renews the generation");
     ok(xs_node_gen(node) > g2, "generations are never reused");
     is_int(xs_node_nchildren(a), 2, "/a has two children");
@@ -92,12 +92,23 @@ static void test_tree(void)
 
     clone = xs_db_clone(db);
     node = xs_db_get(clone, "/a/x");
-    xs_db_set_value(clone, node, "/a/x", "changed", 7);
+    xs_db_set_value(clone, "/a/x", "changed", 7);
     {
         size_t len;
         const char *v = xs_node_value(xs_db_get(db, "/a/x"), &len);
 
         ok(len == 1 && v[0] == 'v', "changing a clone leaves the original");
+    }
+    ok(xs_db_get(clone, "/a/b/c") == xs_db_get(db, "/a/b/c"),
+       "untouched nodes stay shared between clone and original");
+    ok(xs_db_get(clone, "/a/x") != xs_db_get(db, "/a/x"),
+       "the changed node was copied");
+    xs_db_set_value(db, "/a/b/c", "orig", 4);
+    {
+        size_t len;
+
+        xs_node_value(xs_db_get(clone, "/a/b/c"), &len);
+        is_int(len, 0, "changing the original leaves the clone");
     }
     is_int(xs_db_rm(clone, "/a"), 0, "rm /a in the clone");
     is_int(xs_db_count(clone), 1, "clone has only / left");
@@ -211,8 +222,8 @@ static void test_state(void)
     snprintf(bad, sizeof(bad), "%s/bad", dir);
     xs_store_init(&a);
     xs_db_create(a.db, "/x/y", XS_DB_INHERIT, NULL, &node);
-    xs_db_set_value(a.db, node, "/x/y", "bin\0ary", 7);
-    xs_db_set_perms(a.db, node, "/x/y", perms, 2);
+    xs_db_set_value(a.db, "/x/y", "bin\0ary", 7);
+    xs_db_set_perms(a.db, "/x/y", perms, 2);
     xs_db_create(a.db, "/x/z", XS_DB_INHERIT, NULL, &node);
     xs_db_create(a.db, "/x/y/w", 4, NULL, &node);
     is_int(xs_state_save(a.db, a.gen, file), 0, "save");

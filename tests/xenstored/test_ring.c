@@ -98,7 +98,7 @@ static void give_domain_dir(uint32_t domid)
 
     snprintf(path, sizeof(path), "/local/domain/%u", domid);
     xs_db_create(store.db, path, XS_DB_INHERIT, NULL, &node);
-    xs_db_set_perms(store.db, node, path, &perm, 1);
+    xs_db_set_perms(store.db, path, &perm, 1);
 }
 
 int main(void)

@@ -215,6 +215,15 @@ int xldom_xs_write(struct xldom_ctx *ctx, uint32_t domid, const char *rel,
     return 0;
 }
 
+/* 1 when xen-hv hosts @domid. */
+static int domain_exists(struct xldom_ctx *ctx, uint32_t domid)
+{
+    xc_domaininfo_t di;
+
+    return ctx->xch && xc_domain_getinfolist(ctx->xch, domid, 1, &di) == 1 &&
+           di.domain == domid;
+}
+
 bool xldom_name_taken(struct xldom_ctx *ctx, const char *name, uint32_t except)
 {
     unsigned int n = 0;
@@ -228,7 +237,9 @@ bool xldom_name_taken(struct xldom_ctx *ctx, const char *name, uint32_t except)
         char *end, *v;
         unsigned long d = strtoul(ents[i], &end, 10);
 
-        if (*end || d == except)
+        /* A domain xen-hv no longer has is stale: its name is free. */
+        if (*end || d == except ||
+            (ctx->xch && !domain_exists(ctx, (uint32_t)d)))
             continue;
         v = xldom_xs_read(ctx, (uint32_t)d, "name");
         taken = v && !strcmp(v, name);
@@ -302,15 +313,6 @@ int xldom_info(struct xldom_ctx *ctx, uint32_t domid, struct xldom_info *out)
         return xldom_fail(ctx, -ESRCH, "domain %u does not exist", domid);
     info_fill(ctx, &di, out);
     return 0;
-}
-
-/* 1 when xen-hv hosts @domid. */
-static int domain_exists(struct xldom_ctx *ctx, uint32_t domid)
-{
-    xc_domaininfo_t di;
-
-    return ctx->xch && xc_domain_getinfolist(ctx->xch, domid, 1, &di) == 1 &&
-           di.domain == domid;
 }
 
 int xldom_lookup(struct xldom_ctx *ctx, const char *s, uint32_t *domid)

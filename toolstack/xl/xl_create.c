@@ -183,42 +183,45 @@ static int monitor_run(uint32_t domid, int console_fd)
 }
 
 /*
- * Start the monitor of @domid as a detached process, its output in
- * <logdir>/xl-<name>.log.  *@console_fd: the write end the monitor waits
- * on (close it when the console ends), or NULL.
+ * Start the monitor as a detached process before anything else (so that
+ * it is forked from a process without threads).  It waits on the pipe
+ * *@ctl for the domid (uint32_t) and exits quietly at EOF without one (a
+ * failed create); after the domid, EOF on *@ctl tells it that the console
+ * of `create -c` ended.  Its output goes to <logdir>/xl-<name>.log.
  */
-static int monitor_spawn(uint32_t domid, const char *name, int *console_fd)
+static int monitor_spawn(const char *name, int *ctl)
 {
     char log[PATH_MAX];
-    int p[2] = {-1, -1}, fd;
+    int p[2], fd;
+    uint32_t domid;
     pid_t pid;
 
-    if (console_fd && pipe2(p, O_CLOEXEC) != 0)
+    if (pipe2(p, O_CLOEXEC) != 0)
         return -errno;
     pid = fork();
     if (pid < 0) {
         int e = errno;
-        if (p[0] >= 0) {
-            close(p[0]);
-            close(p[1]);
-        }
+        close(p[0]);
+        close(p[1]);
         return -e;
     }
     if (pid == 0) {
         /* A grandchild, so that the monitor is nobody's zombie. */
-        if (p[1] >= 0)
-            close(p[1]);
+        close(p[1]);
         setsid();
         if (fork() != 0)
             _exit(0);
-        mkdir(xldom_logdir(), 0755);
-        snprintf(log, sizeof(log), "%s/xl-%s.log", xldom_logdir(), name);
         fd = open("/dev/null", O_RDWR);
         if (fd >= 0) {
             dup2(fd, 0);
             dup2(fd, 1);
+            dup2(fd, 2);
             close(fd);
         }
+        if (read(p[0], &domid, sizeof(domid)) != sizeof(domid))
+            _exit(0);
+        mkdir(xldom_logdir(), 0755);
+        snprintf(log, sizeof(log), "%s/xl-%s.log", xldom_logdir(), name);
         fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
             dup2(fd, 2);
@@ -228,11 +231,9 @@ static int monitor_spawn(uint32_t domid, const char *name, int *console_fd)
             _exit(1);
         _exit(monitor_run(domid, p[0]));
     }
-    if (p[0] >= 0)
-        close(p[0]);
+    close(p[0]);
     waitpid(pid, NULL, 0);
-    if (console_fd)
-        *console_fd = p[1];
+    *ctl = p[1];
     return 0;
 }
 
@@ -262,7 +263,7 @@ int xl_cmd_create(int argc, char **argv)
     };
     const char *file = NULL;
     int console = 0, paused = 0, quiet = 0, dry = 0, c, rc = 1, argno = 1;
-    int console_fd = -1;
+    int ctl = -1;
     struct xlcfg *cfg = NULL;
     struct xlcfg_domain *d = NULL;
     struct xldom_ctx *ctx = NULL;
@@ -342,23 +343,28 @@ int xl_cmd_create(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    if (!quiet)
+        fprintf(stderr, "Parsing config from %s\n", file);
+    rc = monitor_spawn(d->name, &ctl);
+    if (rc) {
+        xl_err("domain '%s': cannot start its monitor: %s", d->name,
+               strerror(-rc));
+        rc = 1;
+        goto out;
+    }
     ctx = xl_open(XLDOM_NEED_XENHV | XLDOM_NEED_XENSTORE);
     if (!ctx) {
         rc = 1;
         goto out;
     }
-    if (!quiet)
-        fprintf(stderr, "Parsing config from %s\n", file);
     rc = xldom_create(ctx, d, json, XLDOM_CREATE_PAUSED, &domid);
     if (rc) {
         xl_err("cannot create domain '%s': %s", d->name, xldom_error(ctx));
         rc = 1;
         goto out;
     }
-    rc = monitor_spawn(domid, d->name, console ? &console_fd : NULL);
-    if (rc) {
-        xl_err("domain '%s': cannot start its monitor: %s", d->name,
-               strerror(-rc));
+    if (write(ctl, &domid, sizeof(domid)) != sizeof(domid)) {
+        xl_err("domain '%s': its monitor did not start", d->name);
         xldom_destroy(ctx, domid);
         rc = 1;
         goto out;
@@ -367,7 +373,6 @@ int xl_cmd_create(int argc, char **argv)
         fprintf(stderr, "Started domain %s (id=%u)\n", d->name, domid);
     if (console) {
         rc = xl_console_attach(ctx, domid, NULL, !paused);
-        close(console_fd);
         goto out;
     }
     if (!paused && xldom_unpause(ctx, domid)) {
@@ -378,6 +383,8 @@ int xl_cmd_create(int argc, char **argv)
     }
     rc = 0;
 out:
+    if (ctl >= 0)
+        close(ctl);
     xldom_close(ctx);
     free(json);
     xlcfg_domain_free(d);

@@ -562,7 +562,7 @@ static int do_write(struct xs_req *req)
     if (rc)
         return rc;
     return req_changed(req, path, false,
-                       xs_db_set_value(req->db, node, path, value, vlen));
+                       xs_db_set_value(req->db, path, value, vlen));
 }
 
 static int do_mkdir(struct xs_req *req)
@@ -815,7 +815,7 @@ static int do_set_perms(struct xs_req *req)
         return req_ack(req);
     }
     return req_changed(req, path, false,
-                       xs_db_set_perms(req->db, node, path, perms, n));
+                       xs_db_set_perms(req->db, path, perms, n));
 }
 
 static int do_watch(struct xs_req *req)

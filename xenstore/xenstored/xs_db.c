@@ -5,6 +5,14 @@
  * so DIRECTORY lists children in the order they were created.  Paths are
  * walked component by component; trees are small (thousands of nodes), so
  * a linear search among siblings is enough.
+ *
+ * Clones share nodes: every node has a reference count, a clone takes a
+ * reference to the root (O(1), so a transaction's snapshot costs nothing
+ * up front), and a change first makes the nodes from the root down to the
+ * changed one private to the tree being changed (copy on write: a shared
+ * node is copied, its children gaining a reference).  Nodes therefore have
+ * no parent pointer, and a node pointer returned by a lookup is only good
+ * until the next change of that tree.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,8 +25,8 @@
 #include "xs_db.h"
 
 struct xs_node {
-    char *name; /* leaf name; "" for the root */
-    struct xs_node *parent;
+    unsigned int refs; /* trees and parents holding this node */
+    char *name;        /* leaf name; "" for the root */
     struct xs_node **children;
     unsigned int nchildren, capchildren;
     char *value;
@@ -35,14 +43,14 @@ struct xs_db {
     void *note_opaque;
 };
 
-static void node_free(struct xs_node *node)
+static void node_unref(struct xs_node *node)
 {
     unsigned int i;
 
-    if (!node)
+    if (!node || --node->refs > 0)
         return;
     for (i = 0; i < node->nchildren; i++)
-        node_free(node->children[i]);
+        node_unref(node->children[i]);
     free(node->children);
     free(node->name);
     free(node->value);
@@ -58,10 +66,11 @@ static struct xs_node *node_alloc(const char *name, size_t namelen,
 
     if (!node)
         return NULL;
+    node->refs = 1;
     node->name = strndup(name, namelen);
     node->perms = malloc(nperms * sizeof(*perms));
     if (!node->name || !node->perms) {
-        node_free(node);
+        node_unref(node);
         return NULL;
     }
     memcpy(node->perms, perms, nperms * sizeof(*perms));
@@ -98,8 +107,8 @@ struct xs_db *xs_db_new(uint64_t *gen_counter)
     return db;
 }
 
-static struct xs_node *node_clone(const struct xs_node *src,
-                                  struct xs_node *parent)
+/* A private copy of @src: its children are shared (one more reference). */
+static struct xs_node *node_copy(const struct xs_node *src)
 {
     struct xs_node *node =
         node_alloc(src->name, strlen(src->name), src->perms, src->nperms);
@@ -107,7 +116,6 @@ static struct xs_node *node_clone(const struct xs_node *src,
 
     if (!node)
         return NULL;
-    node->parent = parent;
     node->gen = src->gen;
     if (src->vlen) {
         node->value = malloc(src->vlen);
@@ -122,17 +130,31 @@ static struct xs_node *node_clone(const struct xs_node *src,
             goto fail;
         node->capchildren = src->nchildren;
         for (i = 0; i < src->nchildren; i++) {
-            node->children[i] = node_clone(src->children[i], node);
-            if (!node->children[i])
-                goto fail;
-            node->nchildren++;
+            node->children[i] = src->children[i];
+            node->children[i]->refs++;
         }
+        node->nchildren = src->nchildren;
     }
     return node;
 
 fail:
-    node_free(node);
+    node_unref(node);
     return NULL;
+}
+
+/* Make *@slot private to its tree (copy it if shared); NULL: no memory. */
+static struct xs_node *node_unshare(struct xs_node **slot)
+{
+    struct xs_node *copy;
+
+    if ((*slot)->refs == 1)
+        return *slot;
+    copy = node_copy(*slot);
+    if (!copy)
+        return NULL;
+    (*slot)->refs--;
+    *slot = copy;
+    return copy;
 }
 
 struct xs_db *xs_db_clone(const struct xs_db *src)
@@ -142,11 +164,8 @@ struct xs_db *xs_db_clone(const struct xs_db *src)
     if (!db)
         return NULL;
     db->gen_counter = src->gen_counter;
-    db->root = node_clone(src->root, NULL);
-    if (!db->root) {
-        free(db);
-        return NULL;
-    }
+    db->root = src->root;
+    db->root->refs++;
     return db;
 }
 
@@ -159,7 +178,7 @@ void xs_db_free(struct xs_db *db)
 {
     if (!db)
         return;
-    node_free(db->root);
+    node_unref(db->root);
     free(db);
 }
 
@@ -169,8 +188,9 @@ void xs_db_set_note(struct xs_db *db, xs_db_note_fn *fn, void *opaque)
     db->note_opaque = opaque;
 }
 
-static struct xs_node *node_child(const struct xs_node *node, const char *name,
-                                  size_t len)
+/* Index of the child called @name (@len bytes) of @node, or -1. */
+static int node_child_index(const struct xs_node *node, const char *name,
+                            size_t len)
 {
     unsigned int i;
 
@@ -178,9 +198,17 @@ static struct xs_node *node_child(const struct xs_node *node, const char *name,
         const char *cname = node->children[i]->name;
 
         if (strncmp(cname, name, len) == 0 && cname[len] == '\0')
-            return node->children[i];
+            return (int)i;
     }
-    return NULL;
+    return -1;
+}
+
+static struct xs_node *node_child(const struct xs_node *node, const char *name,
+                                  size_t len)
+{
+    int i = node_child_index(node, name, len);
+
+    return i < 0 ? NULL : node->children[i];
 }
 
 /*
@@ -202,6 +230,35 @@ static struct xs_node *db_walk_path(const struct xs_db *db, const char *path,
         if (!child)
             break;
         node = child;
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    *rest = p;
+    return node;
+}
+
+/*
+ * Like db_walk_path(), but first makes every node on the way private to
+ * @db, so the node returned may be changed.  NULL when out of memory.
+ */
+static struct xs_node *db_walk_path_mut(struct xs_db *db, const char *path,
+                                        const char **rest)
+{
+    struct xs_node **slot = &db->root;
+    struct xs_node *node = node_unshare(slot);
+    const char *p = path;
+
+    while (*p == '/')
+        p++;
+    while (node && *p) {
+        size_t len = strcspn(p, "/");
+        int i = node_child_index(node, p, len);
+
+        if (i < 0)
+            break;
+        slot = &node->children[i];
+        node = node_unshare(slot);
         p += len;
         while (*p == '/')
             p++;
@@ -262,7 +319,6 @@ static int node_add_child(struct xs_node *parent, struct xs_node *child)
         parent->capchildren = cap;
     }
     parent->children[parent->nchildren++] = child;
-    child->parent = parent;
     return 0;
 }
 
@@ -270,10 +326,16 @@ int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
                  unsigned int *created, struct xs_node **out)
 {
     const char *rest;
-    struct xs_node *node = db_walk_path(db, path, &rest);
+    struct xs_node *node;
     unsigned int count = 0;
     int rc = 0;
 
+    node = xs_db_missing(db, path) ? db_walk_path_mut(db, path, &rest)
+                                   : db_walk_path(db, path, &rest);
+    if (!node) {
+        rc = -ENOMEM;
+        goto out;
+    }
     if (*rest) {
         /* The deepest existing node gains a child: it changes. */
         size_t plen = path_prefix_len(path, rest);
@@ -301,7 +363,7 @@ int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
             child->perms[0].domid = owner;
         rc = node_add_child(node, child);
         if (rc) {
-            node_free(child);
+            node_unref(child);
             goto out;
         }
         count++;
@@ -325,16 +387,38 @@ out:
     return rc;
 }
 
-int xs_db_set_value(struct xs_db *db, struct xs_node *node, const char *path,
-                    const void *value, size_t len)
+/* The node at @path made private to @db for a change; NULL: -errno. */
+static struct xs_node *db_get_mut(struct xs_db *db, const char *path, int *rc)
 {
+    const char *rest;
+    struct xs_node *node = db_walk_path(db, path, &rest);
+
+    if (*rest) {
+        *rc = -ENOENT;
+        return NULL;
+    }
+    node = db_walk_path_mut(db, path, &rest);
+    *rc = node ? 0 : -ENOMEM;
+    return node;
+}
+
+int xs_db_set_value(struct xs_db *db, const char *path, const void *value,
+                    size_t len)
+{
+    struct xs_node *node;
     char *copy = NULL;
+    int rc;
 
     if (len) {
         copy = malloc(len);
         if (!copy)
             return -ENOMEM;
         memcpy(copy, value, len);
+    }
+    node = db_get_mut(db, path, &rc);
+    if (!node) {
+        free(copy);
+        return rc;
     }
     db_note(db, path, node->gen, true);
     free(node->value);
@@ -344,10 +428,12 @@ int xs_db_set_value(struct xs_db *db, struct xs_node *node, const char *path,
     return 0;
 }
 
-int xs_db_set_perms(struct xs_db *db, struct xs_node *node, const char *path,
+int xs_db_set_perms(struct xs_db *db, const char *path,
                     const struct xs_perm *perms, unsigned int n)
 {
+    struct xs_node *node;
     struct xs_perm *copy;
+    int rc;
 
     if (n == 0)
         return -EINVAL;
@@ -355,6 +441,11 @@ int xs_db_set_perms(struct xs_db *db, struct xs_node *node, const char *path,
     if (!copy)
         return -ENOMEM;
     memcpy(copy, perms, n * sizeof(*perms));
+    node = db_get_mut(db, path, &rc);
+    if (!node) {
+        free(copy);
+        return rc;
+    }
     db_note(db, path, node->gen, true);
     free(node->perms);
     node->perms = copy;
@@ -387,10 +478,9 @@ int xs_db_rm(struct xs_db *db, const char *path)
     const char *rest;
     struct xs_node *node = db_walk_path(db, path, &rest);
     struct xs_node *parent;
-    char *buf = NULL;
+    char *buf = NULL, *slash;
     size_t cap = XENSTORE_ABS_PATH_MAX * 2;
-    unsigned int i;
-    int rc = 0;
+    int rc = 0, i;
 
     if (*rest) {
         db_note(db, path, 0, false);
@@ -398,7 +488,6 @@ int xs_db_rm(struct xs_db *db, const char *path)
     }
     if (node == db->root)
         return -EINVAL;
-    parent = node->parent;
     buf = malloc(cap);
     if (!buf) {
         rc = -ENOMEM;
@@ -407,27 +496,29 @@ int xs_db_rm(struct xs_db *db, const char *path)
     if (db->note) {
         snprintf(buf, cap, "%s", path);
         db_note_subtree(db, node, buf, strlen(buf), cap);
-        /* The parent's list of children changes. */
-        snprintf(buf, cap, "%s", path);
-        {
-            char *slash = strrchr(buf, '/');
-
-            if (slash == buf)
-                buf[1] = '\0';
-            else if (slash)
-                *slash = '\0';
-        }
-        db_note(db, buf, parent->gen, true);
     }
-    for (i = 0; i < parent->nchildren; i++) {
-        if (parent->children[i] == node)
-            break;
+    /* The parent's list of children changes: make it private. */
+    snprintf(buf, cap, "%s", path);
+    slash = strrchr(buf, '/');
+    if (slash == buf)
+        buf[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    parent = db_walk_path_mut(db, buf, &rest);
+    if (!parent) {
+        rc = -ENOMEM;
+        goto out;
     }
+    db_note(db, buf, parent->gen, true);
+    slash = strrchr(path, '/');
+    i = node_child_index(parent, slash + 1, strlen(slash + 1));
+    node = parent->children[i];
     memmove(&parent->children[i], &parent->children[i + 1],
-            (parent->nchildren - i - 1) * sizeof(*parent->children));
+            (parent->nchildren - (unsigned int)i - 1) *
+                sizeof(*parent->children));
     parent->nchildren--;
     parent->gen = db_next_gen(db);
-    node_free(node);
+    node_unref(node);
 
 out:
     free(buf);
@@ -529,11 +620,17 @@ int xs_db_walk(const struct xs_db *db, xs_db_walk_fn *fn, void *opaque)
     return rc;
 }
 
-void xs_node_restore_gen(struct xs_db *db, struct xs_node *node, uint64_t gen)
+int xs_db_restore_gen(struct xs_db *db, const char *path, uint64_t gen)
 {
+    int rc;
+    struct xs_node *node = db_get_mut(db, path, &rc);
+
+    if (!node)
+        return rc;
     node->gen = gen;
     if (*db->gen_counter < gen)
         *db->gen_counter = gen;
+    return 0;
 }
 
 int xs_perm_parse(const char *s, struct xs_perm *perm)

@@ -51,7 +51,11 @@ typedef void xs_db_note_fn(void *opaque, const char *path, uint64_t gen,
  */
 struct xs_db *xs_db_new(uint64_t *gen_counter);
 
-/* Deep copy of @db sharing its generation counter; NULL when out of memory. */
+/*
+ * A copy of @db sharing its generation counter, made in O(1): the two
+ * trees share nodes until one of them changes (copy on write).  NULL when
+ * out of memory.
+ */
 struct xs_db *xs_db_clone(const struct xs_db *db);
 
 /* Make @db draw generation counts from @gen_counter from now on. */
@@ -63,7 +67,11 @@ void xs_db_free(struct xs_db *db);
 /* Install (or clear, with NULL) the access hook described above. */
 void xs_db_set_note(struct xs_db *db, xs_db_note_fn *fn, void *opaque);
 
-/* Look @path up; NULL when it does not exist.  Notes a read. */
+/*
+ * Look @path up; NULL when it does not exist.  Notes a read.  Node
+ * pointers returned by any function here stay valid only until the next
+ * change of @db (a change may replace shared nodes by private copies).
+ */
 struct xs_node *xs_db_get(struct xs_db *db, const char *path);
 
 /*
@@ -86,12 +94,12 @@ struct xs_node *xs_db_get_existing(struct xs_db *db, const char *path);
 int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
                  unsigned int *created, struct xs_node **out);
 
-/* Replace the value of @node (at @path) by @len bytes; -ENOMEM. */
-int xs_db_set_value(struct xs_db *db, struct xs_node *node, const char *path,
-                    const void *value, size_t len);
+/* Replace the value at @path by @len bytes; -ENOENT, -ENOMEM. */
+int xs_db_set_value(struct xs_db *db, const char *path, const void *value,
+                    size_t len);
 
-/* Replace the permission list of @node; @n >= 1.  -ENOMEM. */
-int xs_db_set_perms(struct xs_db *db, struct xs_node *node, const char *path,
+/* Replace the permission list at @path; @n >= 1.  -ENOENT, -ENOMEM. */
+int xs_db_set_perms(struct xs_db *db, const char *path,
                     const struct xs_perm *perms, unsigned int n);
 
 /* Remove @path and its whole subtree.  -ENOENT if absent, -EINVAL for "/". */
@@ -126,10 +134,11 @@ typedef int xs_db_walk_fn(void *opaque, const char *path,
 int xs_db_walk(const struct xs_db *db, xs_db_walk_fn *fn, void *opaque);
 
 /*
- * Set a node's generation directly (state file restore only) and raise
- * the shared counter so later counts stay unique.
+ * Set the generation of the node at @path directly (state file restore
+ * only) and raise the shared counter so later counts stay unique.
+ * -ENOENT, -ENOMEM.
  */
-void xs_node_restore_gen(struct xs_db *db, struct xs_node *node, uint64_t gen);
+int xs_db_restore_gen(struct xs_db *db, const char *path, uint64_t gen);
 
 /*
  * Parse one "<letter><domid>" permission string (xenstore.txt SET_PERMS:

@@ -261,10 +261,7 @@ static int load_record(struct xs_db *db, struct state_reader *r, uint32_t plen,
          * Second pass: creating children renewed their parents' counts,
          * so every count is restored once the tree is complete.
          */
-        node = xs_db_get(db, path);
-        if (node)
-            xs_node_restore_gen(db, node, gen);
-        rc = node ? 0 : -EINVAL;
+        rc = xs_db_restore_gen(db, path, gen) ? -EINVAL : 0;
         goto out;
     }
     if (first) {
@@ -280,8 +277,8 @@ static int load_record(struct xs_db *db, struct state_reader *r, uint32_t plen,
             goto out;
         rc = -EINVAL;
     }
-    if (xs_db_set_value(db, node, path, value, vlen) ||
-        xs_db_set_perms(db, node, path, perms, nperms)) {
+    if (xs_db_set_value(db, path, value, vlen) ||
+        xs_db_set_perms(db, path, perms, nperms)) {
         rc = -ENOMEM;
         goto out;
     }

@@ -4,11 +4,14 @@
  *
  * How isolation and conflicts work
  * --------------------------------
- * TRANSACTION_START takes a snapshot: a private copy of the whole tree.
- * Every request carrying the transaction's tx_id reads and changes only
- * that copy, so the transaction sees the store as it was at its start
- * plus its own changes (snapshot isolation), and nobody else sees its
- * changes before the commit.
+ * TRANSACTION_START takes a snapshot: a copy of the whole tree that
+ * shares its nodes with the store until either side changes them (copy on
+ * write in xs_db.c, so starting a transaction costs O(1) and a change
+ * copies only the nodes from the root to the changed one).  Every request
+ * carrying the transaction's tx_id reads and changes only that copy, so
+ * the transaction sees the store as it was at its start plus its own
+ * changes (snapshot isolation), and nobody else sees its changes before
+ * the commit.
  *
  * Every node carries a generation count, drawn from one counter shared by
  * the store and all snapshots, and renewed on every change of the node:
@@ -263,9 +266,9 @@ static int txn_apply_path(struct xs_db *store, struct xs_db *snap,
     }
     value = xs_node_value(src, &len);
     perms = xs_node_perms(src, &n);
-    rc = xs_db_set_value(store, dst, path, value, len);
+    rc = xs_db_set_value(store, path, value, len);
     if (!rc)
-        rc = xs_db_set_perms(store, dst, path, perms, n);
+        rc = xs_db_set_perms(store, path, perms, n);
     return rc;
 }
 

@@ -1,0 +1,168 @@
+#!/bin/sh
+# test_xl_domains.sh — xl create/list/destroy of the hello demo and of a
+# guest test image, list -l JSON, dry run, name clash, the xenstore layout
+# of a created domain, and the domain commands (pause, unpause, rename,
+# domid, domname, uptime, mem-set, mem-max, vcpu-list, vcpu-pin,
+# sched-credit, console, info, dmesg, help, prefixes).
+. "$(dirname "$0")/lib.sh"
+
+LONG=$XEN_ROOT/tests/dom0/console/guest.elf  # role=main waits for input
+GTEST=$XEN_ROOT/tests/guest/xen_version/xen_version.elf
+host_check
+[ -f "$LONG" ] || skip_all "tests/dom0/console/guest.elf not built"
+[ -f "$GTEST" ] || skip_all "tests/guest/xen_version not built"
+host_start
+tap_plan 59
+
+# ---- hello: create, console output, on_poweroff=destroy ----
+cfg "$T/hello.cfg" hello "$HELLO" 'on_poweroff = "preserve"'
+xl create -q "$T/hello.cfg" -c
+is "$RC" 0 "create -c hello"
+like "$OUT" "Hello from xenkern .*Xen 4\.17" "create -c shows hello's console"
+wait_for 5 sh -c "[ \"\$($XL list | awk '\$1==\"hello\"{print \$5}')\" = '---s--' ]"
+is "$(state_of hello)" "---s--" "preserved after poweroff: state s"
+xl list hello
+like "$OUT" "^Name +ID +Mem VCPUs.State.Time\(s\) hello +1 +32 " \
+    "xl list DOMAIN: Xen's columns, name, id, 32 MiB"
+xl list -v
+like "$OUT" "hello +1 +32 .* [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} +0" \
+    "xl list -v adds the UUID and the reason code (poweroff 0)"
+xl console -t serial hello
+like "$RC:$OUT" "^0:Hello from xenkern" "console -t serial of a stopped guest prints its log"
+xl destroy hello
+is "$RC" 0 "destroy hello"
+ok "$(nothing_left; echo $?)" "nothing left after destroy (xl list, xenstore, saved config)"
+
+# ---- a guest test image ----
+cfg "$T/g.cfg" gtest "$GTEST" 'on_poweroff = "preserve"' 'vcpus = 1'
+xl create "$T/g.cfg"
+like "$RC:$ERR" "^0:Parsing config from .*Started domain gtest \(id=1\)" \
+    "create gtest: xl's messages"
+wait_for 10 sh -c "[ \"\$($XL list | awk '\$1==\"gtest\"{print \$5}')\" = '---s--' ]"
+xl console -t serial gtest
+like "$OUT" "ok [0-9]+ " "the test image ran under xl"
+ok "$(printf '%s' "$OUT" | grep -Eq '^not ok|Bail out'; [ $? = 1 ]; echo $?)" \
+    "and its own TAP passed"
+xl destroy gtest
+ok "$(nothing_left; echo $?)" "nothing left after destroying gtest"
+
+# ---- a guest that stays up: layout, list -l, commands ----
+# One vCPU: xen-hv crashes destroying a domain with a second vCPU
+# (vcpu_kick on an exited vCPU), see the toolstack README.
+cfg "$T/long.cfg" long "$LONG" 'cmdline = "role=main"' 'vcpus = 1' \
+    'maxmem = 48' 'on_poweroff = "preserve"'
+xl create -q "$T/long.cfg"
+is "$RC" 0 "create long (maxmem 48)"
+D=$("$XL" domid long)
+is "$D" 1 "xl domid long"
+xl domname "$D"
+is "$OUT" long "xl domname $D"
+is "$("$XSREAD" /local/domain/$D/name)" long "xenstore: name"
+is "$("$XSREAD" /local/domain/$D/domid)" "$D" "xenstore: domid"
+is "$("$XSREAD" /local/domain/$D/memory/target)" 32768 "xenstore: memory/target (KiB)"
+is "$("$XSREAD" /local/domain/$D/memory/static-max)" 49152 "xenstore: memory/static-max"
+is "$("$XSREAD" /local/domain/$D/cpu/0/availability)" online "xenstore: cpu/0/availability"
+VM=$("$XSREAD" /local/domain/$D/vm)
+is "$("$XSREAD" "$VM/name")" long "xenstore: /vm/UUID/name"
+is "$("$XSREAD" /local/domain/$D/console/type)" xenconsoled "xenstore: console/type"
+like "$("$XSREAD" /local/domain/$D/console/ring-ref) $("$XSREAD" /local/domain/$D/console/port)" \
+    "^1044464 [0-9]+$" "xenstore: console ring-ref (special page 0) and port"
+like "$("$XEN_ROOT/xenstore/tools/xenstore-ls" -p /local/domain/$D | grep -E '^ +shutdown|^name')" \
+    "name = .*\(n0,r$D\).*shutdown = .*\(n$D\)" \
+    "perms: the domain reads its home and owns control/shutdown"
+xl list -l
+printf '%s' "$OUT" >"$T/list.json"
+ok "$(python3 -c "
+import json,sys
+l=json.load(open('$T/list.json'))
+d=[x for x in l if x['domid']==$D][0]['config']
+assert d['c_info']['name']=='long', d
+assert d['b_info']['max_vcpus']==1
+assert d['b_info']['max_memkb']==49152
+" >/dev/null 2>&1; echo $?)" "xl list -l: JSON with domid and the config (name, vcpus, maxmem)"
+
+xl pause long
+is "$RC" 0 "pause"
+like "$(state_of long)" "^..p...$" "paused: state p"
+xl unpause long
+like "$RC:$(state_of long)" "^0:..-...$" "unpause"
+xl rename long long2
+is "$RC" 0 "rename long long2"
+ok "$([ "$("$XL" domid long2)" = "$D" ] && [ "$("$XSREAD" "$VM/name")" = long2 ]; echo $?)" \
+    "renamed in /local/domain/N/name and /vm/UUID/name"
+xl rename long2 long
+xl mem-set long 16m
+is "$RC:$("$XSREAD" /local/domain/$D/memory/target)" "0:16384" "mem-set 16m writes memory/target"
+xl mem-set long 64m
+like "$RC:$ERR" "^1:.*above maxmem" "mem-set above maxmem is refused"
+xl mem-max long 40m
+is "$RC:$("$XSREAD" /local/domain/$D/memory/static-max)" "0:40960" "mem-max 40m"
+xl mem-set long 12x
+like "$RC:$ERR" "^1:.*invalid memory size" "mem-set with a bad size"
+xl vcpu-pin long 0 1
+is "$RC" 0 "vcpu-pin long 0 1"
+xl vcpu-list long
+like "$OUT" "long +$D +0 .* 1 / all" "vcpu-list shows the pinning"
+xl vcpu-pin long 7 0
+like "$RC:$ERR" "^1:.*no vCPU '7'" "vcpu-pin of a missing vCPU fails"
+xl sched-credit -d long -w 512 -c 50
+is "$RC" 0 "sched-credit -d long -w 512 -c 50"
+xl sched-credit -d long
+like "$OUT" "long +$D +512 +50" "sched-credit -d shows the stored weight and cap"
+xl sched-credit -d long -w 0
+like "$RC:$ERR" "^1:.*weight '0'" "a weight of 0 is refused"
+xl uptime long
+like "$OUT" "long +$D +0:00:[0-9][0-9]" "uptime"
+xl create -q "$T/long.cfg"
+like "$RC:$ERR" "^1:.*domain with name 'long' already exists" "a name clash is refused"
+is "$("$XL" list | grep -c '^long ')" 1 "and no second domain was made"
+printf 'hi there\nquit\n' >"$T/in"
+"$XL" console -t pv long <"$T/in" >"$T/con" 2>&1
+like "$(cat "$T/con")" "echo: hi there" "console -t pv: input reaches the guest, its echo comes back"
+wait_for 5 sh -c "[ \"\$($XL list | awk '\$1==\"long\"{print \$5}')\" = '---s--' ]"
+is "$(state_of long)" "---s--" "after quit the guest powered off and is preserved"
+xl destroy long
+is "$RC" 0 "destroy long"
+ok "$(nothing_left; echo $?)" "nothing left"
+
+# ---- dry run ----
+xl create -n "$T/long.cfg" memory=40
+like "$RC:$OUT" "^0:\{.*\"max_memkb\": 49152, +\"target_memkb\": 40960" \
+    "create -n prints the JSON with the key=value override applied"
+ok "$(nothing_left; echo $?)" "and creates nothing"
+
+# ---- other commands ----
+xl info
+like "$OUT" "xen_major +: 4 .*xen_version +: 4\.17" "info"
+xl dmesg
+is "$RC" 0 "dmesg prints xen-hv's log"
+xl li
+like "$RC:$OUT" "^0:Name" "a unique prefix (li) runs list"
+xl d
+like "$RC:$ERR" "^1:.*ambiguous" "an ambiguous prefix (d) is refused"
+xl frobnicate
+like "$RC:$ERR" "^1:.*not an xl command" "an unknown command is refused"
+xl help create
+like "$RC:$OUT" "^0:Usage: xl create" "help create"
+xl block-list 1
+like "$RC:$ERR" "^1:.*not yet supported" "block-list: not yet supported, exit 1"
+
+# ---- every command's failure on an unknown domain ----
+fails=""
+for c in "destroy nosuch" "shutdown nosuch" "reboot nosuch" "pause nosuch" \
+         "unpause nosuch" "rename nosuch x" "console nosuch" "domid nosuch" \
+         "mem-set nosuch 1m" "mem-max nosuch 1m" "vcpu-list nosuch" \
+         "vcpu-pin nosuch 0 0" "sched-credit -d nosuch" "list nosuch" \
+         "uptime nosuch"; do
+    # shellcheck disable=SC2086
+    xl $c
+    if [ "$RC" != 1 ] || ! printf '%s' "$ERR" | grep -q "nosuch"; then
+        fails="$fails [$c: $RC $ERR]"
+    fi
+done
+is "$fails" "" "every command on an unknown domain: exit 1, the domain named on stderr"
+xl domname 99
+like "$RC:$ERR" "^1:.*domain 99" "domname of an unknown id"
+xl destroy 0
+like "$RC:$ERR" "^1:.*Domain-0" "destroy 0 is refused"
+tap_end
