@@ -457,6 +457,21 @@ static int build_xenstore(struct build *b)
     return rc;
 }
 
+/*
+ * Tests make a step fail on purpose ($XLDOM_FAIL_STEP = memory, image,
+ * rings, xenstore, save or introduce: the step has run, then fails) to
+ * check that the undo path leaves nothing behind.
+ */
+static int inject(struct build *b, const char *step)
+{
+    const char *v = getenv("XLDOM_FAIL_STEP");
+
+    if (!v || strcmp(v, step))
+        return 0;
+    return xldom_fail(b->ctx, -EIO, "%s: step '%s' failed (XLDOM_FAIL_STEP)",
+                      b->cfg->name, step);
+}
+
 /* Take back everything @b made (a failed create). */
 static void build_undo(struct build *b)
 {
@@ -498,13 +513,18 @@ int xldom_create(struct xldom_ctx *ctx, const struct xlcfg_domain *cfg,
     if (!rc && mkdir(xldom_libdir(), 0755) != 0 && errno != EEXIST)
         rc = xldom_fail(ctx, -errno, "%s: %s", xldom_libdir(), strerror(errno));
     rc = rc ?: build_memory(&b);
+    rc = rc ?: inject(&b, "memory");
     rc = rc ?: build_image(&b);
+    rc = rc ?: inject(&b, "image");
     rc = rc ?: build_rings(&b);
+    rc = rc ?: inject(&b, "rings");
     rc = rc ?: build_xenstore(&b);
+    rc = rc ?: inject(&b, "xenstore");
     if (!rc) {
         b.saved = true;
         rc = xldom_config_save(ctx, b.domid, json);
     }
+    rc = rc ?: inject(&b, "save");
     if (!rc) {
         b.introduced = true;
         if (!xs_introduce_domain(ctx->xs, b.domid,
@@ -513,6 +533,7 @@ int xldom_create(struct xldom_ctx *ctx, const struct xlcfg_domain *cfg,
             rc = xldom_fail(ctx, -errno, "%s: XS_INTRODUCE: %s", cfg->name,
                             strerror(errno));
     }
+    rc = rc ?: inject(&b, "introduce");
     if (!rc && !(flags & XLDOM_CREATE_PAUSED) &&
         xc_domain_unpause(ctx->xch, b.domid) != 0)
         rc = xldom_fail(ctx, -errno, "%s: unpausing: %s", cfg->name,
