@@ -180,8 +180,10 @@ static const char *mc_call(struct mc *m, uint32_t type, uint32_t tx_id, ...)
 }
 
 /* WRITE path = value (the value is not NUL-terminated on the wire). */
-static const char *mc_write_value(struct mc *m, uint32_t tx_id,
-                                  const char *path, const char *value)
+__attribute__((unused)) static const char *mc_write_value(struct mc *m,
+                                                          uint32_t tx_id,
+                                                          const char *path,
+                                                          const char *value)
 {
     char payload[XENSTORE_PAYLOAD_MAX + 64];
     size_t pl = strlen(path) + 1, vl = strlen(value);
@@ -195,7 +197,7 @@ static const char *mc_write_value(struct mc *m, uint32_t tx_id,
 }
 
 /* Next watch event as "path token", or "(none)". */
-static const char *mc_event(struct mc *m)
+__attribute__((unused)) static const char *mc_event(struct mc *m)
 {
     static char buf[2 * XENSTORE_PAYLOAD_MAX];
     struct mc_msg ev;
