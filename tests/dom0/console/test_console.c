@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <xen/sched.h>
@@ -759,6 +760,58 @@ static void test_logrotate(pid_t xcd, int a)
         close(fd);
 }
 
+/*
+ * xenconsole in a terminal (a pty this program holds the master of):
+ * the output kept while nobody was attached comes first, the terminal is
+ * raw while attached and restored after Ctrl-].
+ */
+static void test_client_tty(const char *bin, int d)
+{
+    struct termios before = {0}, during = {0}, after = {0};
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), t = -1, fd;
+    char dom[16];
+    pid_t pid = -1;
+
+    snprintf(dom, sizeof(dom), "%d", d);
+    if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0)
+        t = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t >= 0)
+        tcgetattr(t, &before);
+    /* Output while nobody is attached: the echo of a line sent blind. */
+    fd = sock_connect(sock_of(d));
+    if (fd >= 0) {
+        send_str(fd, "ping 8\n");
+        close(fd);
+    }
+    if (t >= 0 && wait_file_has(log_of(d), "echo: ping 8", 5000))
+        pid = fork();
+    if (pid == 0) {
+        setsid();
+        dup2(t, 0);
+        dup2(t, 1);
+        dup2(t, 2);
+        execl(bin, bin, "--run-dir", dir, dom, (char *)NULL);
+        _exit(127);
+    }
+    acc[0] = 0;
+    ok(pid > 0 && read_until(m, acc, sizeof(acc), "echo: ping 8", 5000) &&
+           !strncmp(acc, "echo: ping 8\n", 13),
+       "xenconsole in a terminal: output kept while detached comes first");
+    acc[0] = 0;
+    ok(pid > 0 && send_str(m, "ping 5\n") == 0 &&
+           read_until(m, acc, sizeof(acc), "echo: ping 5", 10000) &&
+           tcgetattr(t, &during) == 0 && !(during.c_lflag & (ICANON | ECHO)),
+       "the terminal is raw while attached; input reaches the guest");
+    ok(pid > 0 && send_str(m, "\x1d") == 0 && wait_exit_ms(pid, 5000) == 0 &&
+           tcgetattr(t, &after) == 0 && after.c_lflag == before.c_lflag &&
+           after.c_oflag == before.c_oflag,
+       "Ctrl-] detaches (exit 0) and restores the terminal mode");
+    if (t >= 0)
+        close(t);
+    if (m >= 0)
+        close(m);
+}
+
 /* xenconsole against guest A. */
 static void test_client(int d)
 {
@@ -779,6 +832,7 @@ static void test_client(int d)
     is_int(status, 0, "xenconsole: Ctrl-] detaches (exit 0)");
     close(in);
     close(out);
+    test_client_tty(bin, d);
 
     pid = run_client(
         (char *const[]){bin, "--type", "serial", "--run-dir", rd, dom, NULL},
@@ -854,7 +908,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(48);
+    tap_plan(51);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -863,7 +917,7 @@ int main(int argc, char **argv)
     xsd = start_xenstored();
     if (xsd == -2) {
         /* Built by make in xenstore/; a partial build skips, not fails. */
-        tap_skip(40, "xenstore/xenstored/xenstored is not built");
+        tap_skip(43, "xenstore/xenstored/xenstored is not built");
         goto out;
     }
     xs = xsd > 0 ? xs_open(0) : NULL;
@@ -871,7 +925,7 @@ int main(int argc, char **argv)
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(38, "no xenstored or xenconsoled");
+        tap_skip(41, "no xenstored or xenconsoled");
         goto out;
     }
 
