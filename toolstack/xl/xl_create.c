@@ -359,7 +359,7 @@ int xl_cmd_create(int argc, char **argv)
     }
     rc = xldom_create(ctx, d, json, XLDOM_CREATE_PAUSED, &domid);
     if (rc) {
-        xl_err("cannot create domain '%s': %s", d->name, xldom_error(ctx));
+        xl_err("cannot create domain: %s", xldom_error(ctx));
         rc = 1;
         goto out;
     }
