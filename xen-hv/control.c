@@ -654,6 +654,33 @@ static void domain_info(struct domain *d, bool started,
     domain_exit_stats(d, &info->nr_exits, &info->nr_hypercalls);
 }
 
+/*
+ * XENHV_OP_FOREIGN_MEMORY of a process domain (doms_lock held shared, so
+ * its memory stays): the memfd it registered, one region from gpa 0.
+ * -XEN_ESRCH when there is no such domain or it has no memory yet.
+ */
+static void pdom_foreign_memory(struct conn *k, const struct xenhv_msg *m,
+                                uint32_t domid)
+{
+    struct control *c = k->c;
+    struct xenhv_foreign_rep rep;
+    struct domain *d = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    for (struct vdom *v = c->pdoms; v; v = v->next)
+        if (v->domid == domid)
+            d = v->as_domain;
+    pthread_mutex_unlock(&c->lock);
+    if (!d) {
+        reply(k, m, -XEN_ESRCH, NULL, 0, -1);
+        return;
+    }
+    memset(&rep, 0, sizeof(rep));
+    rep.nr_regions = 1;
+    rep.region[0].size = d->ram_bytes;
+    reply(k, m, 0, &rep, sizeof(rep), d->mem_fd);
+}
+
 /* Privileged requests about hosted domains (doms_lock held shared). */
 static void priv_op(struct conn *k, const struct xenhv_msg *m,
                     const uint8_t *payload, int fd)
@@ -668,6 +695,22 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         unsigned int n = 0;
         for (h = c->doms; h && n < 32; h = h->next)
             domain_info(h->d, h->started, &info[n++]);
+        /*
+         * Process domains are domains too (Xen lists every domain): no
+         * vCPUs, their registered memory as pages, never paused.
+         */
+        pthread_mutex_lock(&c->lock);
+        for (struct vdom *v = c->pdoms; v && n < 32; v = v->next) {
+            struct xenhv_domain_info *o = &info[n++];
+            memset(o, 0, sizeof(*o));
+            o->domid = v->domid;
+            o->tot_pages = o->max_pages =
+                v->as_domain ? v->as_domain->ram_bytes >> 12 : 0;
+            o->shared_info_gfn = ~0ULL;
+            o->process = 1;
+            snprintf(o->name, sizeof(o->name), "process-%d", (int)v->pid);
+        }
+        pthread_mutex_unlock(&c->lock);
         reply(k, m, 0, info, n * sizeof(info[0]), -1);
         return;
     }
@@ -839,6 +882,10 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
     }
     memcpy(&domid, payload, sizeof(domid));
     h = hosted_entry(c, domid);
+    if (!h && m->op == XENHV_OP_FOREIGN_MEMORY) {
+        pdom_foreign_memory(k, m, domid);
+        return;
+    }
     if (!h) {
         reply(k, m, -XEN_ESRCH, NULL, 0, -1);
         return;
@@ -1168,6 +1215,9 @@ static void conn_free(struct conn *k)
         pthread_rwlock_unlock(&c->doms_lock);
     }
     vdom_free(dead);
+    /* Tell the control domain a domain died, as Xen does on destruction. */
+    if (dead && c->dom0)
+        evtchn_send_global_virq(c->dom0->evd, 0, VIRQ_DOM_EXC);
     event_free(k->ev);
     close(k->fd);
     if (k->ev_fd >= 0)

@@ -163,6 +163,8 @@ struct xenhv_domain_info {
     uint8_t handle[16];       /* UUID */
     uint64_t nr_exits;        /* VM exits so far, all vCPUs */
     uint64_t nr_hypercalls;   /* hypercalls so far, all vCPUs */
+    uint32_t process;         /* a process domain (no vCPUs) */
+    uint32_t pad2;
 };
 
 /*

@@ -118,7 +118,9 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
         xc_domaininfo_t *o = &info[filled++];
         memset(o, 0, sizeof(*o));
         o->domain = (domid_t)best->domid;
-        o->flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap;
+        /* A process domain has no vCPUs: it waits for events, blocked. */
+        o->flags = best->process ? XEN_DOMINF_blocked
+                                 : XEN_DOMINF_hvm_guest | XEN_DOMINF_hap;
         if (best->shutdown)
             o->flags |= XEN_DOMINF_shutdown |
                         ((best->shutdown_reason & XEN_DOMINF_shutdownmask)
