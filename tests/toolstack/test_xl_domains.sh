@@ -12,7 +12,7 @@ host_check
 [ -f "$LONG" ] || skip_all "tests/dom0/console/guest.elf not built"
 [ -f "$GTEST" ] || skip_all "tests/guest/xen_version not built"
 host_start
-tap_plan 59
+tap_plan 61
 
 # ---- hello: create, console output, on_poweroff=destroy ----
 cfg "$T/hello.cfg" hello "$HELLO" 'on_poweroff = "preserve"'
@@ -116,6 +116,30 @@ like "$OUT" "long +$D +0:00:[0-9][0-9]" "uptime"
 xl create -q "$T/long.cfg"
 like "$RC:$ERR" "^1:.*domain with name 'long' already exists" "a name clash is refused"
 is "$("$XL" list | grep -c '^long ')" 1 "and no second domain was made"
+# Ctrl-] on a terminal detaches; the guest keeps running.
+python3 - "$XL" <<'PY' >"$T/pty" 2>&1
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "console", "-t", "pv", "long"])
+buf, end = b"", time.time() + 10
+os.write(fd, b"ping\n")
+while b"echo: ping" not in buf and time.time() < end:
+    if select.select([fd], [], [], 0.5)[0]:
+        buf += os.read(fd, 1024)
+os.write(fd, b"\x1d")
+for _ in range(50):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9)
+    status = -1
+print("echoed" if b"echo: ping" in buf else "no echo", status)
+PY
+is "$(cat "$T/pty")" "echoed 0" "console on a terminal: input echoed, Ctrl-] detaches (exit 0)"
+like "$(state_of long)" "^[r-][b-]----$" "the guest runs on after the detach"
 printf 'hi there\nquit\n' >"$T/in"
 "$XL" console -t pv long <"$T/in" >"$T/con" 2>&1
 like "$(cat "$T/con")" "echo: hi there" "console -t pv: input reaches the guest, its echo comes back"
