@@ -635,6 +635,7 @@ static void domain_info(struct domain *d, bool started,
         d->is_shutting_down ? (uint32_t)d->shutdown_reason : 0;
     snprintf(info->name, sizeof(info->name), "%s", d->name);
     info->paused = d->paused || !started;
+    info->control_ns = d->control_ns;
     info->blocked = 1;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
@@ -936,8 +937,9 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
 }
 
 /* XENHV_OP_DOMAIN_CREATE: a new paused domain with the lowest free id. */
-static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
-                             const uint8_t *payload)
+/* Returns the new domid, or 0 when nothing was created. */
+static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
+                                 const uint8_t *payload)
 {
     struct control *c = k->c;
     struct xenhv_domain_create_req r;
@@ -950,7 +952,7 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
 
     if (m->len != sizeof(r) || !c->kvm) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1);
-        return;
+        return 0;
     }
     memcpy(&r, payload, sizeof(r));
     r.name[sizeof(r.name) - 1] = 0;
@@ -980,7 +982,7 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
     if (!h) {
         pthread_rwlock_unlock(&c->doms_lock);
         reply(k, m, rc ? rc : -XEN_ENOMEM, NULL, 0, -1);
-        return;
+        return 0;
     }
     cfg.domid = (uint16_t)domid;
     rc = domain_create(c->kvm, c->base, &cfg, &d, err, sizeof(err));
@@ -988,7 +990,7 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
         pthread_rwlock_unlock(&c->doms_lock);
         free(h);
         reply(k, m, -XEN_EINVAL, err, strlen(err) + 1, -1);
-        return;
+        return 0;
     }
     h->d = d;
     d->peers = &c->peers;
@@ -1001,6 +1003,7 @@ static void domain_create_op(struct conn *k, const struct xenhv_msg *m,
     c->doms = h;
     pthread_rwlock_unlock(&c->doms_lock);
     reply(k, m, 0, &domid, sizeof(domid), -1);
+    return domid;
 }
 
 /*
@@ -1042,10 +1045,30 @@ static void domain_destroy_op(struct conn *k, const struct xenhv_msg *m,
     reply(k, m, 0, NULL, 0, -1);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Charge ns of control-socket work to hosted domain domid (doms_lock held). */
+static void account(struct control *c, uint32_t domid, uint64_t ns)
+{
+    struct domain *d = hosted_find(c, domid);
+
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->lock);
+    d->control_ns += ns;
+    pthread_mutex_unlock(&d->lock);
+}
+
 static void handle(struct conn *k, const struct xenhv_msg *m,
                    const uint8_t *payload, int fd)
 {
     struct control *c = k->c;
+    uint64_t t0;
 
     if (m->op != XENHV_OP_HELLO && k->ev_fd < 0) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1); /* HELLO first */
@@ -1138,11 +1161,18 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     }
     case XENHV_OP_DOMAIN_CREATE:
     case XENHV_OP_DOMAIN_DESTROY:
-        if (!k->privileged)
+        if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
-        else if (m->op == XENHV_OP_DOMAIN_CREATE)
-            domain_create_op(k, m, payload);
-        else
+        } else if (m->op == XENHV_OP_DOMAIN_CREATE) {
+            uint32_t domid;
+            t0 = now_ns();
+            domid = domain_create_op(k, m, payload);
+            if (domid) {
+                pthread_rwlock_rdlock(&c->doms_lock);
+                account(c, domid, now_ns() - t0);
+                pthread_rwlock_unlock(&c->doms_lock);
+            }
+        } else
             domain_destroy_op(k, m, payload);
         return;
     case XENHV_OP_DOMAIN_LIST:
@@ -1167,8 +1197,15 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
         return;
     }
+    t0 = now_ns();
     pthread_rwlock_rdlock(&c->doms_lock);
     priv_op(k, m, payload, fd);
+    /* Every privileged op about one domain names it first. */
+    if (m->len >= sizeof(uint32_t) && m->op != XENHV_OP_DOMAIN_LIST) {
+        uint32_t domid;
+        memcpy(&domid, payload, sizeof(domid));
+        account(c, domid, now_ns() - t0);
+    }
     pthread_rwlock_unlock(&c->doms_lock);
 }
 

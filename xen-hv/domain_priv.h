@@ -122,7 +122,8 @@ struct domain {
      * mem/mem_fd/gmem/memmap are set once, by the first populate, on the
      * control thread before the domain ever runs, and constant after.
      */
-    uint64_t *populated;                              /* [D] */
+    uint64_t *populated; /* [D] */
+    uint64_t control_ns; /* [D] time the control socket spent on it, ns */
     struct hvm_memmap_table_entry memmap[MEMMAP_MAX]; /* [C] */
     unsigned int nr_memmap;                           /* [C] */
 

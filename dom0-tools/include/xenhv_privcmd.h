@@ -165,6 +165,12 @@ struct xenhv_domain_info {
     uint64_t nr_hypercalls;   /* hypercalls so far, all vCPUs */
     uint32_t process;         /* a process domain (no vCPUs) */
     uint32_t pad2;
+    /*
+     * ns xen-hv spent serving the control domain's requests about this
+     * domain (its create, populate, build, params, context, unpause...):
+     * the hypervisor's share of making it, for the toolstack's benchmark.
+     */
+    uint64_t control_ns;
 };
 
 /*

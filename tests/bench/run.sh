@@ -137,3 +137,28 @@ fi
 # as the host's memcpy.  Below 0.8 the target is out of reach here whatever
 # the copy path does; exits per batch (1) are what carries to other hosts.
 echo "bench gnttab: batch 64 ceiling_ratio=$(awk -v h="$host" -v e="$null_ns" 'BEGIN { if (h > 0 && e > 0) { m = 262144 / (h * 1073741824) * 1e9; printf "%.3f", m / (m + e) } else print "?" }') (memcpy of 64 pages $(awk -v h="$host" 'BEGIN { if (h > 0) printf "%.0f", 262144 / (h * 1073741824) * 1e9; else print "?" }') ns + one exit $null_ns ns; exits per batch: 1)"
+
+# Toolstack (issue 5): xl create to the first console byte, split into
+# toolstack / hypervisor / guest time, and 100 create/destroy cycles with the
+# daemons' RSS and fd counts before and after.  Private daemons, as the tests.
+if [ "$(id -u)" = 0 ] && [ -x "$ROOT/toolstack/xl/xl" ] &&
+    [ -x "$ROOT/toolstack/xencommons" ] && [ -x "$BENCH/toolstack/xl_bench" ]; then
+    T=$(mktemp -d /tmp/xl-bench.XXXXXX)
+    export XENHV_RUNDIR=$T/run XENHV_LOGDIR=$T/log XENHV_LIBDIR=$T/lib
+    export XENSTORED_RUNDIR=$T/xsrun XENSTORED_LIBDIR=$T/xslib
+    export XENSTORED_PATH=$T/xsrun/socket XENHV_PRIVCMD=$T/run/privcmd
+    if "$ROOT/toolstack/xencommons" start >"$T/start.log" 2>&1; then
+        sed "s|^kernel = .*|kernel = \"$ROOT/frontends/kernel/hello.elf\"|" \
+            "$ROOT/examples/hello.cfg" >"$T/hello.cfg"
+        "$BENCH/toolstack/xl_bench" "$ROOT/toolstack/xl/xl" "$T/hello.cfg" 100 ||
+            echo "bench xl: failed"
+    else
+        echo "bench xl: xencommons could not start the daemons"
+        sed 's/^/bench xl: /' "$T/start.log"
+    fi
+    "$ROOT/toolstack/xencommons" stop >/dev/null 2>&1
+    sleep 0.3
+    rm -rf "$T"
+else
+    echo "bench xl: needs root and a built toolstack, nothing measured"
+fi
