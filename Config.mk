@@ -53,4 +53,4 @@ endif
 # Debian packages the build and the tests need (make deps installs them).
 DEB_PACKAGES := build-essential cmake python3 libxen-dev libevent-dev libyajl-dev \
                 libnl-3-dev libnl-route-3-dev liburing-dev clang-format \
-                xenstore-utils
+                xenstore-utils clang libclang-rt-14-dev

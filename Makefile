@@ -5,7 +5,7 @@ include Config.mk
 
 SUBDIRS := grant-tables dom0-tools xen-hv xenstore frontends backends toolstack tests
 
-.PHONY: all check bench install deps format clean $(SUBDIRS)
+.PHONY: all check bench fuzz install deps format clean $(SUBDIRS)
 
 all: $(SUBDIRS)
 
@@ -27,6 +27,10 @@ check: all
 # make bench: benchmarks print figure, reference, ratio.
 bench: all
 	tests/bench/run.sh
+
+# make fuzz: xenstored's libFuzzer target for FUZZ_TIME (300) seconds.
+fuzz: xenstore dom0-tools
+	$(MAKE) -C tests/xenstored XEN_ROOT=$(XEN_ROOT) fuzz
 
 install: all
 	for d in $(SUBDIRS); do $(MAKE) -C $$d XEN_ROOT=$(XEN_ROOT) install || exit 1; done

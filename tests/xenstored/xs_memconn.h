@@ -209,7 +209,7 @@ __attribute__((unused)) static const char *mc_event(struct mc *m)
 }
 
 /* Drop every queued event. */
-static void mc_drain_events(struct mc *m)
+__attribute__((unused)) static void mc_drain_events(struct mc *m)
 {
     struct mc_msg ev;
 

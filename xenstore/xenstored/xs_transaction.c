@@ -296,7 +296,10 @@ int xs_txn_end(struct xs_conn *conn, struct xs_txn *txn, bool commit)
             goto out;
         }
     }
-    qsort(txn->acc, txn->nacc, sizeof(*txn->acc), access_cmp);
+    /* qsort() must not see the NULL array of a transaction that read nothing.
+     */
+    if (txn->nacc)
+        qsort(txn->acc, txn->nacc, sizeof(*txn->acc), access_cmp);
     for (i = 0; i < txn->nacc; i++) {
         if (!txn->acc[i].written)
             continue;
