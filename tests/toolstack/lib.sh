@@ -27,6 +27,7 @@ skip_all() {
 
 # ok STATUS DESC: STATUS 0 passes (a shell test's exit status).
 ok() {
+    _st=$1
     TAP_N=$((TAP_N + 1))
     if [ "$1" -eq 0 ]; then
         echo "ok $TAP_N - $2"
@@ -35,6 +36,7 @@ ok() {
         TAP_FAILED=$((TAP_FAILED + 1))
         [ -n "$OUT$ERR" ] && printf '%s\n%s\n' "$OUT" "$ERR" | sed 's/^/# /'
     fi
+    return "$_st"
 }
 
 # is GOT WANT DESC

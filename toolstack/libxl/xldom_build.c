@@ -32,10 +32,12 @@
 #include "elf_loader.h"
 #include "start_info.h"
 #include "xenhv_layout.h"
+#include "xldom_acpi.h"
 #include "xldom_priv.h"
 
 #define IMAGE_MAX     (512ULL << 20) /* bytes of kernel or ramdisk */
 #define CONSOLE_LIMIT "1048576"      /* ~/console/limit, bytes */
+#define ACPI_BYTES    4096ULL        /* top page of low RAM: ACPI tables */
 
 /* Everything xldom_create() made so far, for the undo path. */
 struct build {
@@ -214,7 +216,7 @@ out:
 static int build_image(struct build *b)
 {
     const struct xlcfg_domain *c = b->cfg;
-    struct hvm_memmap_table_entry mm[5];
+    struct hvm_memmap_table_entry mm[6];
     struct start_info_module mod = {0};
     struct start_info_request req = {0};
     struct xenhv_vcpu_setcontext sc = {0};
@@ -222,22 +224,29 @@ static int build_image(struct build *b)
     struct elf_pvh_info info;
     struct gmem g = {0};
     char why[200] = "";
-    uint64_t next, used = 0;
+    uint64_t next, used = 0, acpi = b->low - ACPI_BYTES, rsdp = 0;
     unsigned int nmm = 0;
+    long alen;
     int rc;
 
     g.region[g.nr_regions++] = (struct gmem_region){0, b->low, b->ram};
     if (b->high)
         g.region[g.nr_regions++] = (struct gmem_region){
             XENHV_HIGHMEM_BASE, b->high, (uint8_t *)b->ram + b->low};
-    rc = elf_pvh_load(b->kernel, b->kernel_len, &g, b->low, &info, why,
+    /* The tables take the top page of low RAM, reported as ACPI. */
+    alen = xldom_acpi_build((uint8_t *)b->ram + acpi, acpi, ACPI_BYTES,
+                            c->max_vcpus, c->vcpus, &rsdp);
+    if (alen < 0)
+        return xldom_fail(b->ctx, (int)alen, "%s: ACPI tables: %s", c->name,
+                          strerror((int)-alen));
+    rc = elf_pvh_load(b->kernel, b->kernel_len, &g, acpi, &info, why,
                       sizeof(why));
     if (rc)
         return xldom_fail(b->ctx, rc, "%s: kernel %s: %s", c->name, c->kernel,
                           why);
     next = (info.load_hi + 4095) & ~4095ULL;
     if (b->ramdisk) {
-        if (b->ramdisk_len > b->low || next > b->low - b->ramdisk_len)
+        if (b->ramdisk_len > acpi || next > acpi - b->ramdisk_len)
             return xldom_fail(b->ctx, -ENOMEM,
                               "%s: ramdisk %s (%zu bytes) does not fit in "
                               "its RAM after the kernel",
@@ -251,7 +260,9 @@ static int build_image(struct build *b)
     }
     /* The memory map xen-hv's own builder gives (xenhv_layout.h). */
     mm[nmm++] = (struct hvm_memmap_table_entry){
-        .addr = 0, .size = b->low, .type = XEN_HVM_MEMMAP_TYPE_RAM};
+        .addr = 0, .size = acpi, .type = XEN_HVM_MEMMAP_TYPE_RAM};
+    mm[nmm++] = (struct hvm_memmap_table_entry){
+        .addr = acpi, .size = ACPI_BYTES, .type = XEN_HVM_MEMMAP_TYPE_ACPI};
     mm[nmm++] =
         (struct hvm_memmap_table_entry){.addr = XENHV_SPECIAL_GPA,
                                         .size = XENHV_NR_SPECIAL * 4096ULL,
@@ -272,8 +283,9 @@ static int build_image(struct build *b)
     req.cmdline = c->cmdline ? c->cmdline : "";
     req.memmap = mm;
     req.nr_memmap = nmm;
-    if (next >= b->low ||
-        start_info_build(&g, next, b->low - next, &req, &used) != 0)
+    req.rsdp_paddr = rsdp;
+    if (next >= acpi ||
+        start_info_build(&g, next, acpi - next, &req, &used) != 0)
         return xldom_fail(b->ctx, -ENOMEM,
                           "%s: no room for the start info after the kernel",
                           c->name);

@@ -178,6 +178,7 @@ static int monitor_run(uint32_t domid, int console_fd)
         domid = nd;
         started = time(NULL);
     }
+    mlog("done");
     xldom_close(ctx);
     return 0;
 }
