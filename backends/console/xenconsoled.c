@@ -14,7 +14,9 @@
  *               [--log-dir DIR] [--buffer-size BYTES]
  *
  * Prints READY on stdout once it serves.  SIGHUP reopens the log files.
- * SIGTERM/SIGINT: unlink the sockets and the pid file, exit 0.  Exit 1 on a
+ * SIGTERM/SIGINT: unlink the sockets and the pid file, exit 0.  When
+ * xen-hv's control socket (event channels) or xenstored goes away: the
+ * same, exit 1.  Exit 1 on a
  * start-up error, 2 on a usage error.
  */
 #include <errno.h>
@@ -48,6 +50,7 @@ struct cons_entry {
 static struct cons_config cfg;
 static xc_interface *xch;
 static struct cons_entry *consoles;
+static int lost_connection; /* xen-hv's or xenstored's connection failed */
 
 static struct cons_entry *entry_find(uint32_t domid)
 {
@@ -149,6 +152,13 @@ static void on_xenstore(evutil_socket_t fd, short what, void *arg)
         }
         free(ev);
     }
+    if (errno != EAGAIN && errno != EINTR && errno != ENOMEM) {
+        /* xenstored went away: without it no console can be found. */
+        fprintf(stderr, "xenconsoled: xenstore: %s; exiting\n",
+                strerror(errno));
+        lost_connection = 1;
+        event_base_loopbreak(cfg.base);
+    }
 }
 
 /* One pending port per call (the fd is level-triggered and blocking). */
@@ -161,8 +171,16 @@ static void on_evtchn(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     port = xenevtchn_pending(cfg.xce);
-    if (port < 0)
+    if (port < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        /* The hypervisor's control socket is gone: nothing left to serve. */
+        fprintf(stderr, "xenconsoled: event channels: %s; exiting\n",
+                strerror(errno));
+        lost_connection = 1;
+        event_base_loopbreak(cfg.base);
         return;
+    }
     for (e = consoles; e; e = e->next)
         if (cons_local_port(e->cons) == port)
             break;
@@ -223,7 +241,7 @@ int main(int argc, char **argv)
     struct event *ev_xs = NULL, *ev_evtchn = NULL, *ev_term = NULL,
                  *ev_int = NULL, *ev_hup = NULL;
     const char *pid_file = NULL;
-    int no_fork = 0, opt, rc = 1;
+    int no_fork = 0, opt, rc = 1, pid_written = 0;
     char *end;
 
     cfg.run_dir = XENHV_RUNDIR;
@@ -316,16 +334,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "xenconsoled: %s: %s\n", pid_file, strerror(errno));
             goto out;
         }
+        pid_written = 1;
     }
     domains_scan();
     printf("READY\n");
     fflush(stdout);
     event_base_dispatch(cfg.base);
-    rc = 0;
+    rc = lost_connection ? 1 : 0;
 out:
     while (consoles)
         console_remove(&consoles);
-    if (pid_file && rc == 0)
+    if (pid_written)
         unlink(pid_file);
     if (ev_xs)
         event_free(ev_xs);

@@ -31,6 +31,8 @@ static volatile unsigned int cr_events; /* port events seen (handler) */
 static int cr_broken;
 static XENCONS_RING_IDX cr_out_prod; /* our copy of out_prod */
 static XENCONS_RING_IDX cr_in_cons;  /* our copy of in_cons */
+static int cr_stalled;               /* a write timed out: do not wait */
+static uint64_t cr_lost;             /* bytes not written since then */
 
 /*
  * One writer/reader at a time.  cr_owner is the CPU holding the lock, so
@@ -99,6 +101,8 @@ int consring_init(void)
     cr_port = (evtchn_port_t)port;
     cr_broken = 0;
     cr_events = 0;
+    cr_stalled = 0;
+    cr_lost = 0;
     cr_ring = (struct xencons_interface *)(uintptr_t)(gfn << 12);
     /* Start from what is on the page: our own indexes as we left them. */
     cr_out_prod = READ_ONCE(cr_ring->out_prod);
@@ -147,26 +151,28 @@ static int cr_wait(unsigned int seen, uint64_t deadline)
     return 0;
 }
 
-long consring_write(const char *buf, size_t len)
+/*
+ * Copy len bytes into `out` (lock held), waiting for room until the
+ * deadline.  Returns the bytes copied; *err gets 0 or why it stopped
+ * (-XEN_EIO, -XEN_ETIMEDOUT).
+ */
+static size_t cr_put(const char *buf, size_t len, uint64_t deadline, long *err)
 {
-    uint64_t deadline = time_now_ns() + CONSRING_TIMEOUT_NS;
     size_t done = 0;
-    long rc = cr_enter();
 
-    if (rc)
-        return rc;
+    *err = 0;
     while (done < len) {
         unsigned int seen = cr_events;
         long used = cr_out_used();
         uint32_t n, slot;
 
         if (used < 0) {
-            rc = used;
+            *err = used;
             break;
         }
         if (used == sizeof(cr_ring->out)) {
-            rc = cr_wait(seen, deadline);
-            if (rc)
+            *err = cr_wait(seen, deadline);
+            if (*err)
                 break;
             continue;
         }
@@ -183,8 +189,49 @@ long consring_write(const char *buf, size_t len)
         WRITE_ONCE(cr_ring->out_prod, cr_out_prod);
         evtchn_send(cr_port);
         done += n;
-        rc = 0;
     }
+    return done;
+}
+
+long consring_write(const char *buf, size_t len)
+{
+    uint64_t deadline = time_now_ns() + CONSRING_TIMEOUT_NS;
+    size_t done = 0;
+    long rc = cr_enter(), used;
+
+    if (rc)
+        return rc;
+    used = cr_out_used();
+    if (used < 0) {
+        rc = used;
+        goto out;
+    }
+    /* Stalled: do not wait again until the backend has taken something. */
+    if (cr_stalled && used == sizeof(cr_ring->out)) {
+        cr_lost += len;
+        rc = -XEN_ETIMEDOUT;
+        goto out;
+    }
+    cr_stalled = 0;
+    if (cr_lost) {
+        char note[64];
+        size_t n = (size_t)snprintf(note, sizeof(note), CONSRING_LOST_MARKER,
+                                    (unsigned long long)cr_lost);
+
+        if (cr_put(note, n, deadline, &rc) < n) {
+            /* Still no room: this write is lost as well. */
+            cr_stalled = rc == -XEN_ETIMEDOUT;
+            cr_lost += len;
+            goto out;
+        }
+        cr_lost = 0;
+    }
+    done = cr_put(buf, len, deadline, &rc);
+    if (rc == -XEN_ETIMEDOUT) {
+        cr_stalled = 1;
+        cr_lost += len - done;
+    }
+out:
     cr_lock_drop();
     return done ? (long)done : rc;
 }

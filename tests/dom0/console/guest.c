@@ -15,7 +15,9 @@
  *                 the ring, then prints AFTER-STORM.
  *   role=badbackend  test_console.c itself is the backend (no daemon):
  *                 a 3000-byte write blocks on the full ring until the test
- *                 consumes, then the test corrupts out_cons and later
+ *                 consumes; a write nobody takes times out and stalls the
+ *                 ring, and the next output that gets through names the
+ *                 bytes lost; then the test corrupts out_cons and later
  *                 in_prod, which the frontend must refuse (-XEN_EIO).
  *                 Its TAP is printed at the end (the ring is the test's
  *                 data); BB-* progress marks go to CONSOLEIO_write only.
@@ -63,8 +65,8 @@ static void role_main(void)
     is_int(consring_init(), 0, "consring_init");
     printf("hello before attach\n");
     printf("MAIN-READY\n");
-    for (int i = 0; i < 20 && !quit; i++) {
-        long n = consring_read_line(line, sizeof(line), 20 * SEC);
+    for (int i = 0; i < 50 && !quit; i++) {
+        long n = consring_read_line(line, sizeof(line), 120 * SEC);
 
         if (n < 0) {
             diag("read_line: %ld", n);
@@ -132,7 +134,9 @@ static void role_badbackend(void)
                                 .index = HVM_PARAM_CONSOLE_PFN};
     static char big[3000];
     volatile struct xencons_interface *r;
-    long init, wrote, flush, after, reinit, line = -1, bad = 0;
+    long init, wrote, stall, stalled, resumed, flush, after, reinit;
+    long line = -1, bad = 0;
+    uint64_t t0, took;
     char buf[32] = "", tmp[4];
 
     init = consring_init();
@@ -141,6 +145,14 @@ static void role_badbackend(void)
     for (unsigned int i = 0; i < sizeof(big); i++)
         big[i] = (char)('a' + i % 26);
     wrote = consring_write(big, sizeof(big));
+    /* Nobody takes these: the write times out, the next fails at once. */
+    stall = consring_write(big, 2100);
+    t0 = time_now_ns();
+    stalled = consring_write("after\n", 6);
+    took = time_now_ns() - t0;
+    say("BB-STALLED\n");
+    consring_flush(20 * SEC);
+    resumed = consring_write("resumed\n", 8);
     consring_write("Z", 1);
     flush = consring_flush(10 * SEC);
     after = consring_write("y", 1);
@@ -156,9 +168,13 @@ static void role_badbackend(void)
         bad = consring_read(tmp, 1);
         sched_sleep_until(time_now_ns() + SEC / 100);
     }
-    tap_plan(6);
+    tap_plan(9);
     is_int(init, 0, "consring_init");
     is_int(wrote, sizeof(big), "3000 bytes written through a 2 KiB ring");
+    is_int(stall, 2048, "a write nobody takes times out with what fit");
+    ok(stalled == -XEN_ETIMEDOUT && took < SEC / 2,
+       "then the ring is stalled: a write fails at once (%ld)", stalled);
+    is_int(resumed, 8, "once the backend takes output, writes go through");
     is_int(flush, -XEN_EIO, "out_cons 5000 past out_prod: EIO");
     is_int(after, -XEN_EIO, "the broken ring is not used again");
     ok(reinit == 0 && line == 6 && !strcmp(buf, "hello\n"),

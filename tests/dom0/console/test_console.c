@@ -468,6 +468,34 @@ static void guest_done(int d, int tests)
     }
 }
 
+/* 58 bytes: 52 of a 2100-byte write that timed out, then "after\n". */
+#define LOST_TEXT "\r\n[consring: 58 bytes lost]\r\nresumed\n"
+
+/*
+ * Wait (5 s) until `out` holds at least want's length of new bytes, then
+ * consume that many; 1 when they equal want.
+ */
+static int ring_text_is(volatile struct xencons_interface *r,
+                        xenevtchn_handle *eh, int local, const char *want)
+{
+    uint32_t len = (uint32_t)strlen(want);
+    char got[128] = "";
+
+    for (int i = 0; i < 500 && r->out_prod - r->out_cons < len; i++)
+        usleep(10000);
+    if (r->out_prod - r->out_cons < len || len >= sizeof(got))
+        return 0;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    for (uint32_t k = 0; k < len; k++)
+        got[k] = r->out[MASK_XENCONS_IDX(r->out_cons + k, r->out)];
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    r->out_cons += len;
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    if (strcmp(got, want))
+        tap_diag("ring: '%s'", got);
+    return !strcmp(got, want);
+}
+
 /*
  * Guest role=badbackend with this program as its console backend (no
  * daemon yet): the frontend blocks on a full ring and loses nothing, and
@@ -498,7 +526,7 @@ static void test_frontend(void)
     ok(local > 0 && simple(XENHV_OP_DOMAIN_UNPAUSE, d) == 0,
        "frontend guest %d: this program is its console backend", d);
     if (local <= 0) {
-        tap_skip(5, "no guest");
+        tap_skip(7, "no guest");
         goto out;
     }
     for (int i = 0; i < 500 && r->out_prod != sizeof(r->out); i++)
@@ -534,8 +562,18 @@ static void test_frontend(void)
     ok(have == sizeof(got) && good, "all 3000 bytes arrived in order (%u)",
        have);
 
+    /* Nobody consumes: the guest's next write stalls after 5 s. */
+    ok(wait_console(d, "BB-STALLED") &&
+           r->out_prod == sizeof(got) + sizeof(r->out),
+       "a full ring nobody empties: the guest gave up waiting (out_prod %u)",
+       r->out_prod);
+    r->out_cons = r->out_prod;
+    xenevtchn_notify(eh, (evtchn_port_t)local);
+    ok(ring_text_is(r, eh, local, LOST_TEXT),
+       "once consumed, its next output names the bytes lost");
+
     /* Corrupt out_cons once the guest wrote "Z" and waits for it. */
-    for (int i = 0; i < 500 && r->out_prod != sizeof(got) + 1; i++)
+    for (int i = 0; i < 500 && r->out_prod != r->out_cons + 1; i++)
         usleep(10000);
     r->out_cons = r->out_prod + 5000;
     xenevtchn_notify(eh, (evtchn_port_t)local);
@@ -549,7 +587,7 @@ static void test_frontend(void)
     ok(wait_console(d, "BB-READ-OK"), "the guest re-initialised and read");
     r->in_prod = r->in_cons + 3000;
     xenevtchn_notify(eh, (evtchn_port_t)local);
-    guest_done(d, 6);
+    guest_done(d, 9);
 out:
     if (r)
         xenforeignmemory_unmap(fmem, (void *)r, 1);
@@ -769,7 +807,8 @@ static void test_client_tty(const char *bin, int d)
 {
     struct termios before = {0}, during = {0}, after = {0};
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), t = -1, fd;
-    char dom[16];
+    char dom[16], path[64], *tty;
+    unsigned int len;
     pid_t pid = -1;
 
     snprintf(dom, sizeof(dom), "%d", d);
@@ -777,8 +816,15 @@ static void test_client_tty(const char *bin, int d)
         t = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (t >= 0)
         tcgetattr(t, &before);
-    /* Output while nobody is attached: the echo of a line sent blind. */
-    fd = sock_connect(sock_of(d));
+    /*
+     * Output while no client is attached: the echo of a line typed on the
+     * guest's pty (a client that sent it could still be attached when
+     * the echo comes).
+     */
+    snprintf(path, sizeof(path), "/local/domain/%d/console/tty", d);
+    tty = xs_read(xs, XBT_NULL, path, &len);
+    fd = tty ? open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    free(tty);
     if (fd >= 0) {
         send_str(fd, "ping 8\n");
         close(fd);
@@ -891,9 +937,26 @@ static void test_restart(int b, int s)
         dump_file("xenconsoled (2)", log);
 }
 
+/*
+ * One more xenconsoled (-N) on our xenstored: it must end (exit 1, not
+ * spin) when xen-hv goes away at the end (*x3 for main()).
+ */
+static void test_third(int b, pid_t *x3)
+{
+    char bin[640], log3[192];
+
+    snprintf(bin, sizeof(bin), "%s/../../../backends/console/xenconsoled",
+             bin_dir);
+    snprintf(log3, sizeof(log3), "%s/xenconsoled-3.log", dir);
+    *x3 = spawn_ready(bin, (char *const[]){bin, "-N", "--run-dir", dir, NULL},
+                      log3);
+    ok(*x3 > 0 && wait_path(sock_of(b), 1, 5000),
+       "a third xenconsoled serves the remaining consoles");
+}
+
 int main(int argc, char **argv)
 {
-    pid_t hv, xsd = -1, xcd = -1;
+    pid_t hv, xsd = -1, xcd = -1, x3 = -1;
     int a = -1, b = -1, c = -1, s = -1, fd;
     char img[600];
 
@@ -908,7 +971,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(51);
+    tap_plan(55);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -917,7 +980,7 @@ int main(int argc, char **argv)
     xsd = start_xenstored();
     if (xsd == -2) {
         /* Built by make in xenstore/; a partial build skips, not fails. */
-        tap_skip(43, "xenstore/xenstored/xenstored is not built");
+        tap_skip(44, "xenstore/xenstored/xenstored is not built");
         goto out;
     }
     xs = xsd > 0 ? xs_open(0) : NULL;
@@ -925,7 +988,7 @@ int main(int argc, char **argv)
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(41, "no xenstored or xenconsoled");
+        tap_skip(42, "no xenstored or xenconsoled");
         goto out;
     }
 
@@ -966,6 +1029,7 @@ int main(int argc, char **argv)
     ok(access(sock_of(b), F_OK) != 0 && access(sock_of(s), F_OK) != 0,
        "and removes its sockets");
     test_restart(b, s);
+    test_third(b, &x3);
 out:
     if (tap_fail_count || getenv("VERBOSE"))
         dump_file("xenconsoled", con_log);
@@ -978,6 +1042,15 @@ out:
     if (fmem)
         xenforeignmemory_close(fmem);
     is_int(stop_daemon(hv), 0, "xen-hv shut down cleanly");
+    if (x3 > 0) {
+        char log3[192];
+
+        snprintf(log3, sizeof(log3), "%s/xenconsoled-3.log", dir);
+        ok(wait_exit_ms(x3, 5000) == 1 && file_has(log3, "event channels: "),
+           "xen-hv gone: xenconsoled says so and exits 1");
+    } else {
+        tap_skip(1, "no third xenconsoled");
+    }
     if (!tap_fail_count) {
         char cmd[256];
 

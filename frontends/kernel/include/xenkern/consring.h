@@ -27,6 +27,9 @@
 /* How long a writer waits for the backend to make room (ns). */
 #define CONSRING_TIMEOUT_NS (5ULL * 1000000000ULL)
 
+/* What precedes output after bytes were lost (printf format: count). */
+#define CONSRING_LOST_MARKER "\r\n[consring: %llu bytes lost]\r\n"
+
 /*
  * consring_init — find the ring (HVM_PARAM_CONSOLE_PFN, mapped 1:1 by the
  * kernel) and its port (HVM_PARAM_CONSOLE_EVTCHN), attach the ring's
@@ -43,9 +46,13 @@ int consring_ready(void);
 /*
  * consring_write — copy len bytes into `out`, notifying the backend after
  * each batch and blocking (SCHEDOP_block, woken by the port) while the
- * ring is full.  Nothing is dropped silently: returns len, or the bytes
- * written so far when an error stops it, or the error when none were
- * written (see above).
+ * ring is full, up to CONSRING_TIMEOUT_NS.  Nothing is dropped silently:
+ * after a timeout the ring is "stalled" and later writes fail at once
+ * with -XEN_ETIMEDOUT (a guest whose backend died does not hang on every
+ * line) until the backend takes something; the bytes not written are
+ * counted and the next write that gets through is preceded by
+ * CONSRING_LOST_MARKER with that count.  Returns the bytes written (short
+ * when an error stopped it), or the error when none were written.
  */
 long consring_write(const char *buf, size_t len);
 
