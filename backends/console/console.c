@@ -83,7 +83,10 @@ static void sink_init(struct cons_sink *s)
     s->fd = -1;
 }
 
-/* Close the sink's fd and events; its queued output stays. */
+/*
+ * Close the sink's fd and events; its queued output stays, and so does a
+ * drop marker not yet sent in full: the next reader gets all of it.
+ */
 static void sink_close(struct cons_sink *s)
 {
     if (s->rev)
@@ -94,12 +97,11 @@ static void sink_close(struct cons_sink *s)
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
-    s->marker_len = s->marker_off = 0;
+    if (s->marker_off < s->marker_len)
+        s->marker_off = 0;
 }
 
 static void cons_disconnect(struct cons *c, const char *why);
-static void cons_pull_output(struct cons *c);
-static void cons_resume_input(struct cons *c);
 
 /*
  * Write what the sink holds (a pending drop marker first) until the fd
