@@ -233,10 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         if (sel & 0x20) {
             fc->mc.blocked = !fc->mc.blocked;
-            if (!fc->mc.blocked) {
-                xs_conn_process(fc->mc.conn);
-                xs_store_reap(&fz_store);
-            }
+            if (!fc->mc.blocked)
+                mc_process(&fc->mc);
         }
         if (fc->mc.conn && (sel >> 6) == 3) {
             /* Raw bytes: requests in them are not tracked. */
@@ -262,8 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!fc->mc.conn)
             continue;
         fc->mc.blocked = false;
-        xs_conn_process(fc->mc.conn);
-        xs_store_reap(&fz_store);
+        mc_process(&fc->mc);
     }
     for (i = 0; i < 3; i++) {
         struct fz_conn *fc = &fz_conns[i];

@@ -11,7 +11,7 @@
 #include "xs_memconn.h"
 
 static struct xs_store store;
-static struct mc d0, d5, d6, d7, d8, d9;
+static struct mc d0, d5, d6, d7, d8, d9, d0w;
 
 /* The last reply's payload with NULs shown as '|'. */
 static const char *bars(void)
@@ -665,8 +665,44 @@ static void test_quotas(void)
         mc_send(&d7, XS_GET_DOMAIN_PATH, 0, "1", 2);
     is_int(d7.conn->out_count, 20, "20 replies queued, input stalls");
     d7.blocked = false;
-    xs_conn_process(d7.conn);
+    mc_process(&d7);
     is_int(d7.nmsgs, 30, "all 30 answered once the reader drains");
+
+    /*
+     * Fairness: one call handles at most XS_CONN_BUDGET requests and says
+     * more may wait; the daemon's loop serves the others meanwhile.
+     */
+    d7.nmsgs = 0;
+    {
+        struct xsd_sockmsg h = {XS_GET_DOMAIN_PATH, 1, 0, 2};
+        unsigned char buf[12 * (sizeof(h) + 2)];
+
+        for (i = 0; i < 12; i++) {
+            memcpy(buf + i * (sizeof(h) + 2), &h, sizeof(h));
+            memcpy(buf + i * (sizeof(h) + 2) + sizeof(h), "1", 2);
+        }
+        memcpy(d7.in, buf, sizeof(buf));
+        d7.in_len = sizeof(buf);
+        xs_conn_process(d7.conn);
+        ok(d7.nmsgs == XS_CONN_BUDGET && d7.conn->more_input,
+           "one call handles %u of 12 pipelined requests, more_input set",
+           d7.nmsgs);
+        xs_conn_process(d7.conn);
+        ok(d7.nmsgs == 12 && !d7.conn->more_input,
+           "the next call handles the other 4 (%u), more_input clear",
+           d7.nmsgs);
+        d7.nmsgs = 0;
+    }
+
+    /* Domain 0's sockets stall too: replies cannot pile up without bound. */
+    d0.blocked = true;
+    for (i = 0; i < 30; i++)
+        mc_send(&d0, XS_GET_DOMAIN_PATH, 0, "1", 2);
+    is_int(d0.conn->out_count, 20, "dom0: 20 replies queued, input stalls");
+    d0.blocked = false;
+    mc_process(&d0);
+    is_int(d0.nmsgs, 30, "dom0: all 30 answered once it reads");
+    d0.nmsgs = 0;
 
     /* A domain that never reads its events cannot make us queue forever. */
     W(&d0, "/flood", "");
@@ -680,7 +716,7 @@ static void test_quotas(void)
        "unread watch events capped at %u (outstanding + backlog)",
        d6.conn->out_count);
     d6.blocked = false;
-    xs_conn_process(d6.conn);
+    mc_process(&d6);
     mc_drain_events(&d6);
     W(&d0, "/flood", "y");
     is_str(mc_event(&d6), "/flood flood", "events flow again once drained");
@@ -689,6 +725,19 @@ static void test_quotas(void)
         W(&d0, "/flood", "x");
     mc_drain_events(&d6);
     ok(d0.conn->out_count == 0, "dom0 unaffected");
+
+    /* A socket client of dom0 that never reads its events is dropped. */
+    mc_open(&store, &d0w, 0);
+    mc_call(&d0w, XS_WATCH, 0, "/flood", "w0", NULL);
+    d0w.blocked = true;
+    for (i = 0; i < 1100 && d0w.conn; i++)
+        W(&d0, "/flood", "x");
+    ok(d0w.conn == NULL,
+       "dom0 client not reading its events: dropped after "
+       "%u writes",
+       i);
+    free(d0w.msgs);
+    d0w.msgs = NULL;
 
     /* CONTROL quota. */
     is_str(mc_call(&d0, XS_CONTROL, 0, "quota", "watches", "2", NULL), "OK",

@@ -108,17 +108,29 @@ static struct xs_conn *mc_open(struct xs_store *store, struct mc *m,
     return m->conn;
 }
 
+/*
+ * Let the connection process its input, as the daemon's loop does: again
+ * while it stopped at its per-call budget (XS_CONN_BUDGET).
+ */
+static void mc_process(struct mc *m)
+{
+    struct xs_store *store;
+
+    if (!m->conn)
+        return;
+    store = m->conn->store;
+    do
+        xs_conn_process(m->conn);
+    while (!m->conn->dead && m->conn->more_input);
+    xs_store_reap(store);
+}
+
 /* Push raw bytes as input and let the connection process them. */
 static void mc_push(struct mc *m, const void *data, size_t len)
 {
     memcpy(m->in + m->in_len, data, len);
     m->in_len += len;
-    if (m->conn) {
-        struct xs_store *store = m->conn->store;
-
-        xs_conn_process(m->conn);
-        xs_store_reap(store);
-    }
+    mc_process(m);
 }
 
 /* Send one request with an explicit payload. */

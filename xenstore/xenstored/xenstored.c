@@ -84,9 +84,25 @@ static const struct xs_conn_ops sock_ops = {
     .destroy = sock_destroy,
 };
 
+/*
+ * The socket is readable or writable.  While the connection is stalled
+ * (too many replies queued, xs_conn_stalled()) its read event is off:
+ * level-triggered, it would fire again at once for the unread requests
+ * and spin.  The write event is on then (output is queued) and brings us
+ * back here once the client reads, which turns reading on again.
+ */
 static void sock_cb(evutil_socket_t fd, short what, void *arg)
 {
-    xs_conn_process(arg);
+    struct xs_conn *conn = arg;
+    struct sock_transport *st = conn->transport;
+
+    xs_conn_process(conn);
+    if (!conn->dead) {
+        if (xs_conn_stalled(conn))
+            event_del(st->rev);
+        else
+            event_add(st->rev, NULL);
+    }
     xs_store_reap(&store);
 }
 

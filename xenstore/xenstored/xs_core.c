@@ -1223,16 +1223,29 @@ static int conn_read(struct xs_conn *conn)
     return 1;
 }
 
+bool xs_conn_stalled(const struct xs_conn *conn)
+{
+    return conn->out_count >= conn->store->quota.outstanding;
+}
+
 void xs_conn_process(struct xs_conn *conn)
 {
+    unsigned int handled = 0;
+
     conn_flush(conn);
+    conn->more_input = false;
     while (!conn->dead) {
         int rc;
 
         /* Outstanding-reply quota: stop reading until output drains. */
-        if (!xs_conn_privileged(conn) &&
-            conn->out_count >= conn->store->quota.outstanding)
+        if (xs_conn_stalled(conn))
             break;
+        /* Fairness: other connections get their turn first. */
+        if (handled == XS_CONN_BUDGET) {
+            conn->more_input = true;
+            break;
+        }
+        handled++;
         rc = conn_read(conn);
         if (rc <= 0)
             break;

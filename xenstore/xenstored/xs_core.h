@@ -90,7 +90,21 @@ struct xs_conn {
     uint32_t next_txid;
     struct xs_domain *domain; /* NULL for a socket connection */
     bool events_dropped;      /* logged once: watch event backlog full */
+    /*
+     * xs_conn_process() stopped after XS_CONN_BUDGET requests: more may be
+     * waiting in the transport, and the caller must come back (a socket's
+     * level-triggered read event does; a ring needs a kick).
+     */
+    bool more_input;
 };
+
+/*
+ * Requests one connection may have handled per xs_conn_process() call.
+ * The daemon serves every ready connection in turn (one libevent loop
+ * iteration), so a client that pipelines requests delays another one's
+ * request by at most this many requests' work, not by its whole backlog.
+ */
+#define XS_CONN_BUDGET 8
 
 /* Watch events queued beyond quota.outstanding before more are dropped. */
 #define XS_WATCH_EVENT_BACKLOG 1024
@@ -160,11 +174,20 @@ struct xs_conn *xs_conn_new(struct xs_store *store,
                             uint32_t domid);
 
 /*
- * Move as much data as possible: send queued output, read and handle
- * complete requests (stalling while the outstanding-reply quota is
- * reached).  Errors mark the connection dead.
+ * Move data: send queued output, then read and handle up to
+ * XS_CONN_BUDGET complete requests (setting conn->more_input when the
+ * budget ran out), stalling while the outstanding-reply quota is reached
+ * (xs_conn_stalled()).  Errors mark the connection dead.
  */
 void xs_conn_process(struct xs_conn *conn);
+
+/*
+ * True while @conn has quota.outstanding or more messages queued for its
+ * client: its input is not read until the client takes some.  Applies to
+ * every connection, domain 0's sockets too, so that a client that sends
+ * without reading cannot make the daemon queue replies without bound.
+ */
+bool xs_conn_stalled(const struct xs_conn *conn);
 
 /* Mark @conn dead (freed by xs_store_reap()); @why is logged. */
 void xs_conn_kill(struct xs_conn *conn, const char *why);

@@ -45,6 +45,7 @@ struct xs_domain_backend {
     xc_interface *xch;       /* NULL: domain deaths are not noticed */
     evtchn_port_t virq_port; /* VIRQ_DOM_EXC, 0 when not bound */
     struct event *ev;
+    struct event *kick; /* zero timer: rings left with requests to handle */
 };
 
 static struct xs_domain *domain_find(struct xs_store *store, uint32_t domid)
@@ -65,6 +66,35 @@ static void domain_notify(void *opaque)
 
     if (be && xenevtchn_notify(be->xce, d->local_port) < 0)
         xs_log("notify domain %" PRIu32 " failed", d->domid);
+}
+
+/*
+ * Handle what @d's ring holds.  When the connection used up its budget
+ * (XS_CONN_BUDGET) requests may remain with no event channel
+ * notification to come: a zero timer brings us back in the next loop
+ * iteration, after the other ready connections had their turn.
+ */
+static void domain_serve(struct xs_store *store, struct xs_domain *d)
+{
+    static const struct timeval now = {0, 0};
+    struct xs_domain_backend *be = store->backend;
+
+    xs_conn_process(d->conn);
+    if (d->conn->more_input && be && be->kick)
+        evtimer_add(be->kick, &now);
+}
+
+/* The kick timer: serve every ring that has requests left. */
+static void domain_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct xs_store *store = arg;
+    struct xs_domain *d;
+
+    for (d = store->domains; d; d = d->next) {
+        if (d->conn && !d->conn->dead && d->conn->more_input)
+            domain_serve(store, d);
+    }
+    xs_store_reap(store);
 }
 
 /*
@@ -114,7 +144,7 @@ static void domain_evtchn_cb(evutil_socket_t fd, short what, void *arg)
     for (d = store->domains; d; d = d->next) {
         if (d->local_port == (evtchn_port_t)port && d->conn) {
             xs_ring_conn_check_reconnect(d->conn);
-            xs_conn_process(d->conn);
+            domain_serve(store, d);
             break;
         }
     }
@@ -155,7 +185,8 @@ void xs_domain_backend_open(struct xs_store *store, void *base)
         xs_log("no VIRQ_DOM_EXC: domain deaths need an explicit RELEASE");
     be->ev = event_new(base, xenevtchn_fd(be->xce), EV_READ | EV_PERSIST,
                        domain_evtchn_cb, store);
-    if (!be->ev || event_add(be->ev, NULL) < 0)
+    be->kick = evtimer_new((struct event_base *)base, domain_kick_cb, store);
+    if (!be->ev || !be->kick || event_add(be->ev, NULL) < 0)
         goto fail;
     store->backend = be;
     return;
@@ -163,6 +194,8 @@ void xs_domain_backend_open(struct xs_store *store, void *base)
 fail:
     if (be->ev)
         event_free(be->ev);
+    if (be->kick)
+        event_free(be->kick);
     if (be->xch)
         xc_interface_close(be->xch);
     if (be->xce)
@@ -180,6 +213,7 @@ void xs_domain_backend_close(struct xs_store *store)
         return;
     xs_domain_release_all(store);
     event_free(be->ev);
+    event_free(be->kick);
     if (be->xch)
         xc_interface_close(be->xch);
     xenevtchn_close(be->xce);
@@ -234,7 +268,7 @@ static int domain_reintroduce(struct xs_store *store, struct xs_domain *d,
     }
     if (d->conn && d->intf) {
         xs_ring_conn_check_reconnect(d->conn);
-        xs_conn_process(d->conn);
+        domain_serve(store, d);
         domain_notify(d);
     }
     return 0;
@@ -309,7 +343,7 @@ int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
     xs_watch_fire(store, "@introduceDomain", false);
     /* The guest may have queued requests before we were told about it. */
     xs_ring_conn_check_reconnect(d->conn);
-    xs_conn_process(d->conn);
+    domain_serve(store, d);
     domain_notify(d);
     return 0;
 

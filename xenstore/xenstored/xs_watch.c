@@ -103,12 +103,18 @@ void xs_watch_send(struct xs_conn *conn, const struct xs_watch *w,
     char *buf;
 
     /*
-     * A domain that stops reading its ring must not make us queue events
-     * without bound: past the backlog limit its events are dropped.
+     * A client that stops reading must not make us queue events without
+     * bound.  Past the backlog limit a domain's events are dropped (it
+     * cannot be disconnected: its ring stays); a socket client of domain 0
+     * is disconnected instead, because silently missing events would
+     * leave a privileged tool acting on stale state.
      */
-    if (!xs_conn_privileged(conn) &&
-        conn->out_count >=
-            conn->store->quota.outstanding + XS_WATCH_EVENT_BACKLOG) {
+    if (conn->out_count >=
+        conn->store->quota.outstanding + XS_WATCH_EVENT_BACKLOG) {
+        if (xs_conn_privileged(conn) && !conn->domain) {
+            xs_conn_kill(conn, "does not read its watch events");
+            return;
+        }
         if (!conn->events_dropped)
             xs_log("domain %" PRIu32 " does not read its watch events: "
                    "dropping them",
