@@ -139,11 +139,11 @@ state_of() { "$XL" list 2>/dev/null | awk -v n="$1" '$1 == n { print $5 }'; }
 # xs_children PATH: the children of a xenstore node, one a line
 xs_children() { "$XSLS" "$1" 2>/dev/null | grep -v '^ ' | cut -d' ' -f1; }
 
-# nothing_left: no guest in xl list, nothing under /local/domain, /vm,
-# /libxl, and no saved config: status 0.
+# nothing_left: no guest in xl list, nothing under /local/domain (but
+# domain 0's own directory), /vm, /libxl, and no saved config: status 0.
 nothing_left() {
     [ "$("$XL" list 2>/dev/null | wc -l)" = 2 ] &&
-        [ -z "$(xs_children /local/domain)" ] &&
+        [ -z "$(xs_children /local/domain | grep -vx 0)" ] &&
         [ -z "$(xs_children /vm)" ] &&
         [ -z "$(xs_children /libxl)" ] &&
         [ -z "$(ls "$XENHV_LIBDIR" 2>/dev/null)" ]

@@ -29,7 +29,7 @@ fail "bad kernel path" "good: kernel /nonexistent/k.elf: No such file" \
 fail "missing ramdisk" "good: ramdisk /nonexistent/rd: No such file" \
     "$T/ok.cfg" 'ramdisk="/nonexistent/rd"'
 fail "type pv" "pv.*(not|PVH)" "$T/ok.cfg" 'type="pv"'
-fail "a disk (no block backend yet)" "not yet supported" \
+XL_DEVICE_TIMEOUT=1 fail "a disk and no block backend" "disk xvda: .*did not reach state 2" \
     "$T/ok.cfg" 'disk=["/tmp/x.img,raw,xvda,rw"]'
 echo "not an ELF" >"$T/text.elf"
 fail "kernel not an ELF (fails after the domain exists)" "good: kernel .*text.elf" \

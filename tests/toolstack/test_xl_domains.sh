@@ -168,8 +168,8 @@ xl frobnicate
 like "$RC:$ERR" "^1:.*not an xl command" "an unknown command is refused"
 xl help create
 like "$RC:$OUT" "^0:Usage: xl create" "help create"
-xl block-list 1
-like "$RC:$ERR" "^1:.*not yet supported" "block-list: not yet supported, exit 1"
+xl network-list 1
+like "$RC:$ERR" "^1:.*not yet supported" "network-list: not yet supported, exit 1"
 
 # ---- every command's failure on an unknown domain ----
 fails=""

@@ -372,6 +372,22 @@ char *xldom_name(struct xldom_ctx *ctx, uint32_t domid)
     return name;
 }
 
+/* Remove every backend directory of @domid (/local/domain/0/backend/K/D). */
+static void backends_rm(struct xldom_ctx *ctx, uint32_t domid)
+{
+    unsigned int n = 0;
+    char **kinds =
+        xs_directory(ctx->xs, XBT_NULL, "/local/domain/0/backend", &n);
+    char path[300];
+
+    for (unsigned int i = 0; kinds && i < n; i++) {
+        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kinds[i],
+                 domid);
+        xs_rm(ctx->xs, XBT_NULL, path);
+    }
+    free(kinds);
+}
+
 int xldom_destroy(struct xldom_ctx *ctx, uint32_t domid)
 {
     char path[256], *vm = NULL;
@@ -401,6 +417,7 @@ int xldom_destroy(struct xldom_ctx *ctx, uint32_t domid)
         xs_rm(ctx->xs, XBT_NULL, path);
         snprintf(path, sizeof(path), "/libxl/%u", domid);
         xs_rm(ctx->xs, XBT_NULL, path);
+        backends_rm(ctx, domid);
         xs_release_domain(ctx->xs, domid);
     }
     if (xldom_state_path(domid, path, sizeof(path)) == 0)

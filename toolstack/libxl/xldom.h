@@ -177,4 +177,51 @@ int xldom_xs_write(struct xldom_ctx *ctx, uint32_t domid, const char *rel,
 long xldom_console_read(struct xldom_ctx *ctx, uint32_t domid, char *buf,
                         size_t len);
 
+/* ---- PV devices (docs/misc/xenstore-paths, <xen/io/xenbus.h>) ---- */
+
+/* One xenstore key of a device directory. */
+struct xldom_kv {
+    const char *key;
+    const char *value;
+};
+
+/* One device of a domain, as xldom_device_list() sees it. */
+struct xldom_device {
+    uint32_t devid;
+    int fe_state, be_state; /* XenbusState, -1 when the node is missing */
+};
+
+/*
+ * xldom_device_add: write the backend directory
+ * /local/domain/0/backend/@kind/@domid/@devid (owned by domain 0, @domid
+ * may read; frontend, frontend-id, @be keys, online = 1) and the frontend
+ * directory /local/domain/@domid/device/@kind/@devid (owned by @domid,
+ * the backend may read; backend, backend-id, @fe keys), both state =
+ * XenbusStateInitialising last, then wait up to @timeout_ms until the
+ * backend's state is at least @want (XenbusStateInitWait while the guest
+ * is paused, XenbusStateConnected once it runs).  On any failure, timeout
+ * included, both directories are removed.  @kind: [a-z0-9_]{1,16}.
+ * Returns 0, -EEXIST (device already there), -ETIMEDOUT, -EINVAL, -errno.
+ */
+int xldom_device_add(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
+                     uint32_t devid, const struct xldom_kv *fe, size_t nfe,
+                     const struct xldom_kv *be, size_t nbe, int want,
+                     int timeout_ms);
+
+/*
+ * xldom_device_remove: backend online = 0 and state = XenbusStateClosing,
+ * wait up to @timeout_ms for XenbusStateClosed, then remove both
+ * directories.  @force: remove them even after a timeout (returns 0).
+ * Returns 0, -ENOENT (no such device), -ETIMEDOUT or -errno.
+ */
+int xldom_device_remove(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
+                        uint32_t devid, bool force, int timeout_ms);
+
+/*
+ * xldom_device_list: the @kind devices of @domid (frontend directories),
+ * a new array *@out of *@n entries (free()).  Returns 0 or -errno.
+ */
+int xldom_device_list(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
+                      struct xldom_device **out, size_t *n);
+
 #endif /* XLDOM_H */

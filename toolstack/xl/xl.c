@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xen/io/xenbus.h>
+
 #include "xl.h"
 
 /* The version xen-hv reports to guests (xen-hv/xen_cpuid.h). */
@@ -746,11 +748,184 @@ out:
     return rc;
 }
 
+int xl_device_timeout_ms(void)
+{
+    const char *v = getenv("XL_DEVICE_TIMEOUT");
+    int s = v ? atoi(v) : 10;
+
+    return (s > 0 ? s : 10) * 1000;
+}
+
+static const char *disk_backend_type(const struct xlcfg_disk *d)
+{
+    switch (d->backend) {
+    case XLCFG_BACKEND_QDISK:
+        return "qdisk";
+    case XLCFG_BACKEND_TAP:
+        return "tap";
+    default:
+        return "phy";
+    }
+}
+
+int xl_vbd_add(struct xldom_ctx *ctx, uint32_t domid,
+               const struct xlcfg_disk *disk, int want)
+{
+    const char *dtype = disk->is_cdrom ? "cdrom" : "disk";
+    char devid[16];
+    const struct xldom_kv fe[] = {{"virtual-device", devid},
+                                  {"device-type", dtype}};
+    const struct xldom_kv be[] = {
+        {"params", disk->pdev_path ? disk->pdev_path : ""},
+        {"type", disk_backend_type(disk)},
+        {"mode", disk->readwrite ? "w" : "r"},
+        {"dev", disk->vdev},
+        {"device-type", dtype},
+        {"removable", disk->is_cdrom ? "1" : "0"},
+        {"bootable", "1"},
+    };
+
+    snprintf(devid, sizeof(devid), "%u", disk->devid);
+    return xldom_device_add(ctx, domid, "vbd", disk->devid, fe, 2, be,
+                            sizeof(be) / sizeof(be[0]), want,
+                            xl_device_timeout_ms());
+}
+
+/*
+ * xl block-attach DOMAIN DISKSPEC...: a vbd (xl-disk-configuration.5;
+ * several arguments are one spec joined by commas) with the frontend and
+ * backend keys of docs/misc/xenstore-paths and <xen/io/blkif.h>.
+ */
+static int cmd_block_attach(int argc, char **argv)
+{
+    struct xldom_ctx *ctx = NULL;
+    struct xlcfg_disk disk = {0};
+    struct xldom_info info;
+    char spec[1024] = "", *why = NULL;
+    long d;
+    int rc = 1;
+
+    if (getopt(argc, argv, "+h") != -1 || argc - optind < 2)
+        return xl_usage("block-attach");
+    for (int i = optind + 1; i < argc; i++) {
+        if (strlen(spec) + strlen(argv[i]) + 2 > sizeof(spec)) {
+            xl_err("block-attach: disk spec too long");
+            return 1;
+        }
+        if (spec[0])
+            strcat(spec, ",");
+        strcat(spec, argv[i]);
+    }
+    ctx = xl_open(XLDOM_NEED_XENHV | XLDOM_NEED_XENSTORE);
+    if (!ctx)
+        return 1;
+    d = xl_domid(ctx, argv[optind]);
+    if (d <= 0 || xldom_info(ctx, (uint32_t)d, &info)) {
+        if (d == 0)
+            xl_err("block-attach: not on Domain-0");
+        goto out;
+    }
+    if (xlcfg_disk_parse(spec, &disk, &why)) {
+        xl_err("block-attach: invalid disk spec '%s': %s", spec,
+               why ? why : "?");
+        goto out;
+    }
+    /* A paused guest cannot answer: the backend being ready will do. */
+    if (xl_vbd_add(ctx, (uint32_t)d, &disk,
+                   info.paused ? XenbusStateInitWait : XenbusStateConnected)) {
+        xl_err("%s", xldom_error(ctx));
+        goto out;
+    }
+    rc = 0;
+out:
+    xlcfg_disk_clear(&disk);
+    free(why);
+    xldom_close(ctx);
+    return rc;
+}
+
+static int cmd_block_detach(int argc, char **argv)
+{
+    struct xldom_ctx *ctx = NULL;
+    uint32_t devid;
+    int force = 0, c, rc = 1;
+    long d;
+
+    while ((c = getopt(argc, argv, "+hf")) != -1) {
+        if (c != 'f')
+            return xl_usage("block-detach") * (c != 'h');
+        force = 1;
+    }
+    if (argc - optind != 2)
+        return xl_usage("block-detach");
+    if (xlcfg_vdev_to_devid(argv[optind + 1], &devid)) {
+        xl_err("block-detach: '%s' is not a device id or vdev",
+               argv[optind + 1]);
+        return 1;
+    }
+    ctx = xl_open(XLDOM_NEED_XENHV | XLDOM_NEED_XENSTORE);
+    if (!ctx)
+        return 1;
+    d = xl_domid(ctx, argv[optind]);
+    if (d >= 0 && xldom_device_remove(ctx, (uint32_t)d, "vbd", devid, force,
+                                      xl_device_timeout_ms()) == 0)
+        rc = 0;
+    else if (d >= 0)
+        xl_err("%s", xldom_error(ctx));
+    xldom_close(ctx);
+    return rc;
+}
+
+static int cmd_block_list(int argc, char **argv)
+{
+    struct xldom_ctx *ctx;
+    int rc = 0;
+
+    if (getopt(argc, argv, "+h") != -1 || argc - optind < 1)
+        return xl_usage("block-list");
+    ctx = xl_open(XLDOM_NEED_XENHV | XLDOM_NEED_XENSTORE);
+    if (!ctx)
+        return 1;
+    printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle",
+           "state", "evt-ch", "ring-ref", "BE-path");
+    for (int a = optind; a < argc; a++) {
+        struct xldom_device *l = NULL;
+        size_t n = 0;
+        long d = xl_domid(ctx, argv[a]);
+
+        if (d < 0 || xldom_device_list(ctx, (uint32_t)d, "vbd", &l, &n)) {
+            if (d >= 0)
+                xl_err("%s", xldom_error(ctx));
+            rc = 1;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char rel[96], *evt, *ring, be[96];
+
+            snprintf(rel, sizeof(rel), "device/vbd/%u/event-channel",
+                     l[i].devid);
+            evt = xldom_xs_read(ctx, (uint32_t)d, rel);
+            snprintf(rel, sizeof(rel), "device/vbd/%u/ring-ref", l[i].devid);
+            ring = xldom_xs_read(ctx, (uint32_t)d, rel);
+            snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%ld/%u", d,
+                     l[i].devid);
+            printf("%-5u %-3d %-6u %-5d %-6s %-8s %-30s\n", l[i].devid, 0,
+                   l[i].devid, l[i].fe_state, evt ? evt : "-1",
+                   ring ? ring : "-1", be);
+            free(evt);
+            free(ring);
+        }
+        free(l);
+    }
+    xldom_close(ctx);
+    return rc;
+}
+
 static int cmd_unsupported(int argc, char **argv)
 {
     (void)argc;
-    xl_err("%s: not yet supported by xen-hv's toolstack (block and network "
-           "backends are a later issue)",
+    xl_err("%s: not yet supported by xen-hv's toolstack (the network "
+           "backend is a later issue)",
            argv[0]);
     return 1;
 }
@@ -820,11 +995,13 @@ static const struct xl_cmd cmds[] = {
      "  -w WEIGHT, --weight=WEIGHT  Weight (int, 1..65535)\n"
      "  -c CAP, --cap=CAP           Cap (int, 0..100 per vCPU)\n"
      "(stored; enforcement comes with the scheduler issue)"},
-    {"block-attach", cmd_unsupported, "Create a new virtual block device",
+    {"block-attach", cmd_block_attach, "Create a new virtual block device",
      "<Domain> <disk-spec>"},
-    {"block-detach", cmd_unsupported, "Destroy a domain's virtual block device",
-     "<Domain> <DevId>"},
-    {"block-list", cmd_unsupported, "List virtual block devices for a domain",
+    {"block-detach", cmd_block_detach,
+     "Destroy a domain's virtual block device",
+     "[-f] <Domain> <DevId|vdev>\n  -f  remove it even if the backend does not "
+     "close"},
+    {"block-list", cmd_block_list, "List virtual block devices for a domain",
      "<Domain>"},
     {"network-attach", cmd_unsupported, "Create a new virtual network device",
      "<Domain> [vif-spec]"},

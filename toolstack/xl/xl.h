@@ -42,6 +42,18 @@ int xl_usage(const char *name);
 int xl_console_attach(struct xldom_ctx *ctx, uint32_t domid, const char *type,
                       int unpause);
 
+/* xl_device_timeout_ms: how long device commands wait for a backend
+ * ($XL_DEVICE_TIMEOUT seconds, default 10), in ms. */
+int xl_device_timeout_ms(void);
+
+/*
+ * xl_vbd_add: add @disk to @domid as a vbd (frontend and backend keys of
+ * docs/misc/xenstore-paths, <xen/io/blkif.h>) and wait until its backend
+ * reaches XenbusState @want.  Returns 0 or -errno (reason in the ctx).
+ */
+int xl_vbd_add(struct xldom_ctx *ctx, uint32_t domid,
+               const struct xlcfg_disk *disk, int want);
+
 int xl_cmd_create(int argc, char **argv);
 int xl_cmd_console(int argc, char **argv);
 int xl_cmd_shutdown(int argc, char **argv);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xen/io/xenbus.h>
 #include <xen/sched.h>
 
 #include "xl.h"
@@ -337,9 +338,9 @@ int xl_cmd_create(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (d->num_disks || d->num_nics) {
-        xl_err("%s: disk and vif devices are not yet supported by xen-hv's "
-               "toolstack (remove them from the config)",
+    if (d->num_nics) {
+        xl_err("%s: vif devices are not yet supported by xen-hv's toolstack "
+               "(remove them from the config)",
                d->name);
         rc = 1;
         goto out;
@@ -363,6 +364,16 @@ int xl_cmd_create(int argc, char **argv)
         xl_err("cannot create domain: %s", xldom_error(ctx));
         rc = 1;
         goto out;
+    }
+    /* Disks while it is paused: each backend must be ready (InitWait). */
+    for (size_t i = 0; i < d->num_disks; i++) {
+        if (xl_vbd_add(ctx, domid, &d->disks[i], XenbusStateInitWait)) {
+            xl_err("cannot create domain: %s: disk %s: %s", d->name,
+                   d->disks[i].vdev, xldom_error(ctx));
+            xldom_destroy(ctx, domid);
+            rc = 1;
+            goto out;
+        }
     }
     if (write(ctl, &domid, sizeof(domid)) != sizeof(domid)) {
         xl_err("domain '%s': its monitor did not start", d->name);
