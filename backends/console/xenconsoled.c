@@ -239,7 +239,12 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct event *ev_xs = NULL, *ev_evtchn = NULL, *ev_term = NULL,
-                 *ev_int = NULL, *ev_hup = NULL;
+                 *ev_int = NULL, *ev_hup = NULL, *ev_xs_check = NULL;
+    /*
+     * libxenstore marks a handle dead when xenstored goes, but its
+     * xs_fileno() pipe does not wake us then: look every 2 s too.
+     */
+    const struct timeval xs_check_period = {2, 0};
     const char *pid_file = NULL;
     int no_fork = 0, opt, rc = 1, pid_written = 0;
     char *end;
@@ -315,10 +320,11 @@ int main(int argc, char **argv)
     ev_term = evsignal_new(cfg.base, SIGTERM, on_signal, cfg.base);
     ev_int = evsignal_new(cfg.base, SIGINT, on_signal, cfg.base);
     ev_hup = evsignal_new(cfg.base, SIGHUP, on_signal, cfg.base);
+    ev_xs_check = event_new(cfg.base, -1, EV_PERSIST, on_xenstore, NULL);
     if (!ev_xs || !ev_evtchn || !ev_term || !ev_int || !ev_hup ||
-        event_add(ev_xs, NULL) || event_add(ev_evtchn, NULL) ||
+        !ev_xs_check || event_add(ev_xs, NULL) || event_add(ev_evtchn, NULL) ||
         event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
-        event_add(ev_hup, NULL)) {
+        event_add(ev_hup, NULL) || event_add(ev_xs_check, &xs_check_period)) {
         fprintf(stderr, "xenconsoled: libevent set-up failed\n");
         goto out;
     }
@@ -356,6 +362,8 @@ out:
         event_free(ev_int);
     if (ev_hup)
         event_free(ev_hup);
+    if (ev_xs_check)
+        event_free(ev_xs_check);
     if (cfg.xs)
         xs_close(cfg.xs);
     if (cfg.fmem)

@@ -190,17 +190,20 @@ static int stop(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* xenstored on a private socket and state file: its pid, -2 when it is
- * not built, -1 when it did not say READY. */
-static pid_t start_xenstored(void)
+/*
+ * xenstored on a private socket and state file (names end in tag), which
+ * XENSTORED_PATH then points at: its pid, -2 when it is not built, -1
+ * when it did not say READY.
+ */
+static pid_t start_xenstored(const char *tag)
 {
     char bin[640], sock[192], state[192], log[192];
 
     snprintf(bin, sizeof(bin), "%s/../../../xenstore/xenstored/xenstored",
              bin_dir);
-    snprintf(sock, sizeof(sock), "%s/xenstored.sock", dir);
-    snprintf(state, sizeof(state), "%s/xenstored.state", dir);
-    snprintf(log, sizeof(log), "%s/xenstored.log", dir);
+    snprintf(sock, sizeof(sock), "%s/xenstored%s.sock", dir, tag);
+    snprintf(state, sizeof(state), "%s/xenstored%s.state", dir, tag);
+    snprintf(log, sizeof(log), "%s/xenstored%s.log", dir, tag);
     if (access(bin, X_OK) != 0)
         return -2;
     setenv("XENSTORED_PATH", sock, 1);
@@ -954,6 +957,34 @@ static void test_third(int b, pid_t *x3)
        "a third xenconsoled serves the remaining consoles");
 }
 
+/*
+ * A fourth xenconsoled on a xenstored of its own, which then stops: the
+ * daemon must notice (exit 1), not sit there serving nothing.
+ */
+static void test_lost_xenstore(void)
+{
+    char bin[640], log4[192], saved[192];
+    const char *env = getenv("XENSTORED_PATH");
+    pid_t xsd2, x4 = -1;
+    int status = -1;
+
+    snprintf(saved, sizeof(saved), "%s", env ? env : "");
+    snprintf(bin, sizeof(bin), "%s/../../../backends/console/xenconsoled",
+             bin_dir);
+    snprintf(log4, sizeof(log4), "%s/xenconsoled-4.log", dir);
+    xsd2 = start_xenstored("-2");
+    if (xsd2 > 0)
+        x4 = spawn_ready(
+            bin, (char *const[]){bin, "-N", "--run-dir", dir, NULL}, log4);
+    setenv("XENSTORED_PATH", saved, 1);
+    if (x4 > 0) {
+        stop(xsd2);
+        status = wait_exit_ms(x4, 5000);
+    }
+    ok(status == 1 && file_has(log4, "xenstore: "),
+       "its xenstored stopped: xenconsoled says so and exits 1 (%d)", status);
+}
+
 int main(int argc, char **argv)
 {
     pid_t hv, xsd = -1, xcd = -1, x3 = -1;
@@ -971,16 +1002,16 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(55);
+    tap_plan(56);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
     ok(pc.fd >= 0 && xch && fmem, "connected to xen-hv as domain 0");
     test_frontend();
-    xsd = start_xenstored();
+    xsd = start_xenstored("");
     if (xsd == -2) {
         /* Built by make in xenstore/; a partial build skips, not fails. */
-        tap_skip(44, "xenstore/xenstored/xenstored is not built");
+        tap_skip(45, "xenstore/xenstored/xenstored is not built");
         goto out;
     }
     xs = xsd > 0 ? xs_open(0) : NULL;
@@ -988,7 +1019,7 @@ int main(int argc, char **argv)
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(42, "no xenstored or xenconsoled");
+        tap_skip(43, "no xenstored or xenconsoled");
         goto out;
     }
 
@@ -1030,6 +1061,7 @@ int main(int argc, char **argv)
        "and removes its sockets");
     test_restart(b, s);
     test_third(b, &x3);
+    test_lost_xenstore();
 out:
     if (tap_fail_count || getenv("VERBOSE"))
         dump_file("xenconsoled", con_log);
