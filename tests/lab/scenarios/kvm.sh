@@ -1,0 +1,12 @@
+#!/bin/sh
+# Lab scenario kvm: the lab's KVM is a real SVM KVM with nested paging.
+echo "1..3"
+n=0
+check() {
+    n=$((n + 1))
+    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+check '[ -c /dev/kvm ]' "/dev/kvm is a character device"
+check '[ -d /sys/module/kvm_amd ]' "the vendor module is kvm_amd"
+npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
+check 'case $npt in 1|Y) true;; *) false;; esac' "nested paging on (kvm_amd npt=$npt)"
