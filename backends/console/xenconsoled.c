@@ -44,6 +44,7 @@
 /* Every console we know, in a list (a handful of domains). */
 struct cons_entry {
     struct cons *cons;
+    xen_domain_handle_t handle; /* tells a reused domid from its domain */
     struct cons_entry *next;
 };
 
@@ -67,7 +68,7 @@ static void dom_watch_path(uint32_t domid, char *path, size_t plen, char *token,
     snprintf(token, tlen, TOKEN_DOM_PREFIX "%u", domid);
 }
 
-static void console_add(uint32_t domid)
+static void console_add(uint32_t domid, const xen_domain_handle_t handle)
 {
     struct cons_entry *e = calloc(1, sizeof(*e));
     char path[64], token[32];
@@ -79,6 +80,7 @@ static void console_add(uint32_t domid)
         free(e);
         return;
     }
+    memcpy(e->handle, handle, sizeof(e->handle));
     e->next = consoles;
     consoles = e;
     /* The watch fires once at once, which makes the first attempt. */
@@ -102,7 +104,21 @@ static void console_remove(struct cons_entry **link)
     free(e);
 }
 
-/* Bring the console list in line with the domains that exist. */
+/* The live (not dying) domain domid in info[0..n), or NULL. */
+static const xc_domaininfo_t *info_find(const xc_domaininfo_t *info, int n,
+                                        uint32_t domid)
+{
+    for (int i = 0; i < n; i++)
+        if (info[i].domain == domid && !(info[i].flags & XEN_DOMINF_dying))
+            return &info[i];
+    return NULL;
+}
+
+/*
+ * Bring the console list in line with the domains that exist.  A domid
+ * whose handle changed was destroyed and reused (xen-hv hands out the
+ * lowest free id): its old console goes and a new one comes.
+ */
 static void domains_scan(void)
 {
     static xc_domaininfo_t info[XENCONSOLED_MAX_DOMAINS];
@@ -112,22 +128,19 @@ static void domains_scan(void)
         fprintf(stderr, "xenconsoled: listing domains: %s\n", strerror(errno));
         return;
     }
-    for (int i = 0; i < n; i++)
-        if (info[i].domain != 0 && !(info[i].flags & XEN_DOMINF_dying) &&
-            !entry_find(info[i].domain))
-            console_add(info[i].domain);
     for (struct cons_entry **link = &consoles; *link;) {
-        uint32_t domid = cons_domid((*link)->cons);
-        int alive = 0;
+        const xc_domaininfo_t *d =
+            info_find(info, n, cons_domid((*link)->cons));
 
-        for (int i = 0; i < n; i++)
-            if (info[i].domain == domid && !(info[i].flags & XEN_DOMINF_dying))
-                alive = 1;
-        if (alive)
+        if (d && !memcmp(d->handle, (*link)->handle, sizeof(d->handle)))
             link = &(*link)->next;
         else
             console_remove(link);
     }
+    for (int i = 0; i < n; i++)
+        if (info[i].domain != 0 && !(info[i].flags & XEN_DOMINF_dying) &&
+            !entry_find(info[i].domain))
+            console_add(info[i].domain, info[i].handle);
 }
 
 static void on_xenstore(evutil_socket_t fd, short what, void *arg)

@@ -243,8 +243,9 @@ static int wr(int d, const char *rel, const char *value)
 /* How guest_setup() writes ~/console (NULL fields: the right values). */
 struct console_nodes {
     const char *ring_ref, *port, *type;
-    int none;   /* write no console nodes at all */
-    int paused; /* leave the guest paused */
+    const char *limit; /* console/limit, when not NULL */
+    int none;          /* write no console nodes at all */
+    int paused;        /* leave the guest paused */
 };
 
 /*
@@ -268,6 +269,8 @@ static int write_nodes(int d, int cport, const struct console_nodes *n)
         rc |= wr_t(t, d, "console/port", n && n->port ? n->port : port);
         rc |=
             wr_t(t, d, "console/type", n && n->type ? n->type : "xenconsoled");
+        if (n && n->limit)
+            rc |= wr_t(t, d, "console/limit", n->limit);
         if (xs_transaction_end(xs, t, rc != 0) && !rc)
             return 0;
         if (rc || errno != EAGAIN)
@@ -679,6 +682,57 @@ static int test_flood_guest(void)
     return d;
 }
 
+/*
+ * console/limit 128: that console keeps only 128 unread bytes.  Then its
+ * domid is reused behind xenconsoled's back.
+ */
+static void test_limit(pid_t xcd)
+{
+    static const struct console_nodes limit = {.limit = "128"};
+    int d = guest_setup("con-limit", "role=flood", &limit, NULL), fd = -1, d2;
+    char *marker;
+
+    if (d > 0 && wait_console(d, "FLOOD-DONE"))
+        fd = sock_connect(sock_of(d));
+    acc[0] = 0;
+    if (fd >= 0)
+        read_until(fd, acc, sizeof(acc), NULL, 500);
+    marker = strstr(acc, " bytes dropped]\r\n");
+    ok(marker && strlen(marker + 17) <= 128 && strstr(acc, "flood line 59") &&
+           !strstr(acc, "flood line 58") && strstr(acc, "FLOOD-DONE"),
+       "console/limit 128: only the newest 128 bytes wait (%zu after the "
+       "marker)",
+       marker ? strlen(marker + 17) : 0);
+    if (fd >= 0)
+        close(fd);
+    if (d <= 0)
+        return;
+    /*
+     * Its domid reused while xenconsoled is stopped: when it runs again
+     * the id is there, but it is another domain (another handle).
+     */
+    kill(xcd, SIGSTOP);
+    simple(XENHV_OP_DOMAIN_DESTROY, d);
+    xs_release_domain(xs, (unsigned int)d);
+    d2 = guest_start("con-reuse", "role=main");
+    kill(xcd, SIGCONT);
+    fd = d2 == d && wait_console(d2, "MAIN-READY") &&
+                 wait_path(sock_of(d2), 1, 5000)
+             ? sock_connect(sock_of(d2))
+             : -1;
+    acc[0] = 0;
+    ok(fd >= 0 && read_until(fd, acc, sizeof(acc), "hello before attach", 5000),
+       "domid %d reused while xenconsoled was stopped: the new domain is "
+       "served",
+       d2);
+    if (fd >= 0)
+        close(fd);
+    if (d2 > 0) {
+        simple(XENHV_OP_DOMAIN_DESTROY, d2);
+        xs_release_domain(xs, (unsigned int)d2);
+    }
+}
+
 /* Guests C (corrupt) and D (storm). */
 static void test_bad_guests(pid_t xcd, int *c, int *s)
 {
@@ -1002,7 +1056,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "/tmp/console-test-%d", (int)getpid());
     if (mkdir(dir, 0700) < 0)
         tap_skip_all("cannot make the private directory in /tmp");
-    tap_plan(56);
+    tap_plan(58);
     hv = start_daemon("con");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -1011,7 +1065,7 @@ int main(int argc, char **argv)
     xsd = start_xenstored("");
     if (xsd == -2) {
         /* Built by make in xenstore/; a partial build skips, not fails. */
-        tap_skip(45, "xenstore/xenstored/xenstored is not built");
+        tap_skip(47, "xenstore/xenstored/xenstored is not built");
         goto out;
     }
     xs = xsd > 0 ? xs_open(0) : NULL;
@@ -1019,12 +1073,13 @@ int main(int argc, char **argv)
     xcd = xs ? start_xenconsoled() : -1;
     ok(xcd > 0, "xenconsoled is READY (buffer %d bytes)", BUFFER_SIZE);
     if (xcd <= 0) {
-        tap_skip(43, "no xenstored or xenconsoled");
+        tap_skip(45, "no xenstored or xenconsoled");
         goto out;
     }
 
     a = test_main_guest();
     b = test_flood_guest();
+    test_limit(xcd);
     test_bad_guests(xcd, &c, &s);
     test_bad_nodes(xcd);
 
