@@ -3,7 +3,9 @@
  *
  * Output goes to the hypervisor with CONSOLEIO_write (<xen/xen.h>,
  * __HYPERVISOR_console_io), or to the debug port 0xe9 when no Xen was
- * found.  printf is line buffered per CPU: a line leaves in one write.
+ * found; once consring_init() brought the PV console ring up
+ * (consring.h), to the ring as well.  printf is line buffered per CPU: a
+ * line leaves in one write.
  */
 #ifndef XENKERN_CONSOLE_H
 #define XENKERN_CONSOLE_H
