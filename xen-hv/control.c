@@ -429,7 +429,7 @@ static void do_gnttab_map(struct conn *k, const struct xenhv_msg *m,
     grant_handle_t h;
 
     pthread_rwlock_rdlock(&c->doms_lock);
-    d = hosted_find(c, r->domid);
+    d = peers_find(c, (domid_t)r->domid); /* guests and process domains */
     if (k->nr_maps == CONN_MAX_GRANT_MAPS) {
         rep.status = GNTST_no_space;
     } else if (d) {
@@ -492,7 +492,7 @@ static void do_gnttab_copy(struct conn *k, const struct xenhv_msg *m,
         memcpy(&s, &seg[i], sizeof(s));
         struct gnttab_copy op = {.len = s.len, .flags = s.flags};
         struct gnttab_mem_ops local = {bounce_frame, bounce};
-        d = hosted_find(c, s.domid);
+        d = peers_find(c, (domid_t)s.domid);
         if (s.flags == GNTCOPY_dest_gref) {
             into = true;
             if (m->len - in_off < s.len || s.len > sizeof(bounce)) {

@@ -1,0 +1,269 @@
+/*
+ * test_blk_io — blkback serving the program frontend (a process domain):
+ * pattern writes with random sizes and offsets (direct and indirect
+ * requests) compared with the file and read back, with persistent grants
+ * and with copied grants, a multi-page ring and two queues; flush and
+ * barrier (with and without data); discard zeroes; a read-only device;
+ * two frontends on two devices at once.
+ */
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "blk_harness.h"
+
+#define DISK_BYTES (8u << 20)
+
+struct rw_arg {
+    uint32_t devid;
+    char path[128];
+    struct bfp_opts opts;
+    uint32_t seed;
+    unsigned int rounds;
+};
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static uint8_t *read_file(const char *path, size_t bytes)
+{
+    uint8_t *b = malloc(bytes);
+    int fd = open(path, O_RDONLY);
+
+    if (!b || fd < 0 || pread(fd, b, bytes, 0) != (ssize_t)bytes) {
+        free(b);
+        b = NULL;
+    }
+    if (fd >= 0)
+        close(fd);
+    return b;
+}
+
+static struct bfp *attach(struct xs_handle *xs, uint32_t devid,
+                          const char *path, bool rw,
+                          const struct bfp_opts *opts)
+{
+    struct bfp *f = bfp_open(xs, devid, opts);
+
+    c_ok(f != NULL, "process domain opened (grants, event channel)");
+    if (!f)
+        return NULL;
+    c_ok(bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), devid, path, rw) ==
+             0,
+         "backend and frontend directories written");
+    if (!c_ok(bfp_connect(f, 10000) == 0, "handshake reaches Connected")) {
+        bfp_close(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* 10 checks. */
+static void rw_scenario(struct xs_handle *xs, void *argp)
+{
+    struct rw_arg *a = argp;
+    uint32_t x = a->seed;
+    uint8_t *model = read_file(a->path, DISK_BYTES), *now;
+    struct bfp_io io[8];
+    uint8_t *bufs[8];
+    bool all_ok = true, rd_ok = true, match = true, indirect = false;
+    uint64_t stripe = DISK_BYTES / 512 / 8;
+    struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
+
+    if (!f || !model)
+        return;
+    c_ok(bfp_sectors(f) == DISK_BYTES / 512 && bfp_info(f) == 0,
+         "sectors %llu, info %u (read-write)",
+         (unsigned long long)bfp_sectors(f), bfp_info(f));
+    for (int i = 0; i < 8; i++)
+        bufs[i] = malloc(64 * 4096);
+    for (unsigned int r = 0; r < a->rounds; r++) {
+        /* One write per stripe: no two in flight overlap. */
+        for (int i = 0; i < 8; i++) {
+            uint32_t n = rnd(&x) % 4 ? 1 + rnd(&x) % 64 : 1 + rnd(&x) % 512;
+            uint64_t s = i * stripe + rnd(&x) % (stripe - n);
+            for (uint32_t k = 0; k < n * 512; k++)
+                bufs[i][k] = (uint8_t)rnd(&x);
+            io[i] = (struct bfp_io){
+                .op = BLKIF_OP_WRITE, .sector = s, .nsects = n, .buf = bufs[i]};
+            memcpy(model + s * 512, bufs[i], n * 512);
+            indirect |= n > 88;
+        }
+        if (bfp_run(f, io, 8, 8, 10000))
+            all_ok = false;
+        for (int i = 0; i < 8; i++)
+            all_ok &= io[i].status == BLKIF_RSP_OKAY;
+    }
+    c_ok(all_ok && indirect, "%u random writes answered OKAY (some indirect)",
+         a->rounds * 8);
+    now = read_file(a->path, DISK_BYTES);
+    c_ok(now && memcmp(now, model, DISK_BYTES) == 0,
+         "the file holds exactly the bytes written");
+    free(now);
+    for (unsigned int r = 0; r < a->rounds; r++) {
+        for (int i = 0; i < 8; i++) {
+            uint32_t n = 1 + rnd(&x) % 512;
+            uint64_t s = rnd(&x) % (DISK_BYTES / 512 - n);
+            io[i] = (struct bfp_io){
+                .op = BLKIF_OP_READ, .sector = s, .nsects = n, .buf = bufs[i]};
+        }
+        if (bfp_run(f, io, 8, 8, 10000))
+            rd_ok = false;
+        for (int i = 0; i < 8; i++) {
+            rd_ok &= io[i].status == BLKIF_RSP_OKAY;
+            match &= memcmp(bufs[i], model + io[i].sector * 512,
+                            io[i].nsects * 512) == 0;
+        }
+    }
+    c_ok(rd_ok, "%u random reads answered OKAY", a->rounds * 8);
+    c_ok(match, "what was read is what the file holds");
+    c_ok(bfp_feature(f, "feature-persistent") &&
+             bfp_feature(f, "feature-flush-cache") &&
+             bfp_max_indirect(f) == 256,
+         "feature-persistent, feature-flush-cache, 256 indirect segments");
+    c_ok(bfp_disconnect(f, 5000) == 0, "Closing -> Closed");
+    bfp_close(f);
+    for (int i = 0; i < 8; i++)
+        free(bufs[i]);
+    free(model);
+}
+
+/* 12 checks. */
+static void flush_scenario(struct xs_handle *xs, void *argp)
+{
+    struct rw_arg *a = argp;
+    static uint8_t buf[16 * 4096], zero[16 * 4096];
+    struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
+    struct bfp_io io[3];
+    uint8_t *now;
+
+    if (!f)
+        return;
+    memset(buf, 0x5a, sizeof(buf));
+    io[0] = (struct bfp_io){
+        .op = BLKIF_OP_WRITE, .sector = 64, .nsects = 128, .buf = buf};
+    io[1] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
+    bfp_run(f, io, 2, 1, 5000);
+    c_ok(io[0].status == 0 && io[1].status == 0, "write then flush: OKAY");
+    now = read_file(a->path, DISK_BYTES);
+    c_ok(now && memcmp(now + 64 * 512, buf, 128 * 512) == 0,
+         "after the flush the file holds the write");
+    free(now);
+    memset(buf, 0xa5, sizeof(buf));
+    io[0] = (struct bfp_io){.op = BLKIF_OP_WRITE_BARRIER};
+    io[1] = (struct bfp_io){
+        .op = BLKIF_OP_WRITE, .sector = 1024, .nsects = 8, .buf = buf};
+    io[2] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
+    bfp_run(f, io, 3, 3, 5000);
+    c_ok(io[0].status == 0 && io[1].status == 0 && io[2].status == 0,
+         "barrier, write, flush in one batch: OKAY");
+    c_ok(bfp_feature(f, "feature-discard"), "feature-discard advertised");
+    io[0] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 64, .nsects = 64};
+    bfp_run(f, io, 1, 1, 5000);
+    c_ok(io[0].status == 0, "aligned discard: OKAY");
+    io[0] = (struct bfp_io){
+        .op = BLKIF_OP_READ, .sector = 64, .nsects = 128, .buf = buf};
+    bfp_run(f, io, 1, 1, 5000);
+    c_ok(io[0].status == 0 && memcmp(buf, zero, 64 * 512) == 0 &&
+             buf[64 * 512] == 0x5a,
+         "the discarded range reads as zeroes, the rest is intact");
+    now = read_file(a->path, DISK_BYTES);
+    c_ok(now && memcmp(now + 64 * 512, zero, 64 * 512) == 0,
+         "the file has zeroes there (punched hole)");
+    free(now);
+    io[0] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 3, .nsects = 8};
+    io[1] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 8, .nsects = 5};
+    io[2] = (struct bfp_io){
+        .op = BLKIF_OP_DISCARD, .sector = DISK_BYTES / 512 - 8, .nsects = 16};
+    bfp_run(f, io, 3, 3, 5000);
+    c_ok(io[0].status == BLKIF_RSP_ERROR && io[1].status == BLKIF_RSP_ERROR,
+         "discards not aligned to discard-granularity: ERROR");
+    c_ok(io[2].status == BLKIF_RSP_ERROR, "a discard past the end: ERROR");
+    bfp_disconnect(f, 5000);
+    bfp_close(f);
+}
+
+/* 8 checks. */
+static void ro_scenario(struct xs_handle *xs, void *argp)
+{
+    struct rw_arg *a = argp;
+    static uint8_t buf[8 * 4096];
+    uint8_t *before = read_file(a->path, DISK_BYTES), *now;
+    struct bfp *f = attach(xs, a->devid, a->path, false, &a->opts);
+    struct bfp_io io[4];
+
+    if (!f || !before)
+        return;
+    c_ok(bfp_info(f) & VDISK_READONLY, "info has VDISK_READONLY");
+    io[0] = (struct bfp_io){
+        .op = BLKIF_OP_READ, .sector = 8, .nsects = 64, .buf = buf};
+    bfp_run(f, io, 1, 1, 5000);
+    c_ok(io[0].status == 0 && memcmp(buf, before + 8 * 512, 64 * 512) == 0,
+         "read: OKAY, the file's bytes");
+    io[0] = (struct bfp_io){
+        .op = BLKIF_OP_WRITE, .sector = 8, .nsects = 8, .buf = buf};
+    io[1] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 0, .nsects = 8};
+    io[2] = (struct bfp_io){.op = BLKIF_OP_WRITE_BARRIER};
+    io[3] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
+    bfp_run(f, io, 4, 4, 5000);
+    c_ok(io[0].status == BLKIF_RSP_ERROR && io[2].status == BLKIF_RSP_ERROR,
+         "write and barrier: ERROR");
+    c_ok(io[1].status == BLKIF_RSP_EOPNOTSUPP && !bfp_feature(f, "feature-"
+                                                                 "discard"),
+         "discard: EOPNOTSUPP (no feature-discard)");
+    now = read_file(a->path, DISK_BYTES);
+    c_ok(now && memcmp(now, before, DISK_BYTES) == 0, "the file is unchanged");
+    free(now);
+    bfp_disconnect(f, 5000);
+    bfp_close(f);
+    free(before);
+}
+
+int main(void)
+{
+    const char *why = blk_env_start();
+    struct rw_arg a[6];
+    struct blk_child c1, c2;
+
+    if (why)
+        tap_skip_all(why);
+    tap_plan(10 * 4 + 12 + 8 + 2);
+    for (int i = 0; i < 6; i++) {
+        a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
+                               .seed = 1234 + (uint32_t)i,
+                               .rounds = 12};
+        snprintf(a[i].path, sizeof(a[i].path), "%s/disk%d.img", env.dir, i);
+        blk_make_file(a[i].path, DISK_BYTES, a[i].seed);
+    }
+    a[0].opts = (struct bfp_opts){.persistent = true};
+    c1 = blk_child_start(rw_scenario, &a[0]);
+    blk_child_finish(c1, 10, "persistent grants, one-page ring");
+    a[1].opts =
+        (struct bfp_opts){.persistent = false, .order = 2, .nr_queues = 2};
+    c1 = blk_child_start(rw_scenario, &a[1]);
+    blk_child_finish(c1, 10, "copied grants, 4-page rings, 2 queues");
+
+    a[2].opts = (struct bfp_opts){.persistent = true};
+    c1 = blk_child_start(flush_scenario, &a[2]);
+    blk_child_finish(c1, 12, "flush/barrier/discard");
+    a[3].opts = (struct bfp_opts){.persistent = false};
+    c1 = blk_child_start(ro_scenario, &a[3]);
+    blk_child_finish(c1, 8, "read-only device");
+
+    /* Two domains, two devices, at the same time. */
+    a[4].opts = (struct bfp_opts){.persistent = true};
+    a[5].opts = (struct bfp_opts){.persistent = false};
+    c1 = blk_child_start(rw_scenario, &a[4]);
+    c2 = blk_child_start(rw_scenario, &a[5]);
+    blk_child_finish(c1, 10, "two at once, first");
+    blk_child_finish(c2, 10, "two at once, second");
+
+    ok(kill(env.bb, 0) == 0, "blkback still runs");
+    ok(blk_log_has("requests="), "blkback logged per-device counters");
+    blk_env_stop();
+    return tap_done();
+}
