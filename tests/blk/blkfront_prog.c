@@ -552,8 +552,7 @@ static int wait_evtchn(struct bfp *f, int ms)
     return 1;
 }
 
-/* The backend went away: reset, reconnect, put what was in flight back. */
-static int reconnect(struct bfp *f, int timeout_ms)
+int bfp_reconnect(struct bfp *f, int timeout_ms)
 {
     struct bfp_queue *q;
 
@@ -608,7 +607,7 @@ int bfp_run(struct bfp *f, struct bfp_io *io, unsigned int n,
         if (wait_evtchn(f, 50))
             continue;
         if (bfp_backend_state(f) != XenbusStateConnected) {
-            if (reconnect(f, timeout_ms))
+            if (bfp_reconnect(f, timeout_ms))
                 return -1;
             last = now_ms();
         } else if (now_ms() - last > timeout_ms) {
@@ -710,4 +709,15 @@ int bfp_raw_response(struct bfp *f, blkif_response_t *rsp, int timeout_ms)
             return -1;
         wait_evtchn(f, 20);
     }
+}
+
+void bfp_raw_notify(struct bfp *f)
+{
+    xenevtchn_notify(f->xce, f->q[0].port);
+    f->st.notify_out++;
+}
+
+unsigned int bfp_raw_ring_size(const struct bfp *f)
+{
+    return RING_SIZE(&f->q[0].fr);
 }

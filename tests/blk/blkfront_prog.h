@@ -29,6 +29,7 @@
 #endif
 #include <xen/io/blkif.h>
 #include <xen/io/ring.h>
+#include <xen/io/xenbus.h>
 
 /* What to ask for at connect time. */
 struct bfp_opts {
@@ -117,6 +118,14 @@ int bfp_run(struct bfp *f, struct bfp_io *io, unsigned int n,
  */
 int bfp_disconnect(struct bfp *f, int timeout_ms);
 
+/*
+ * bfp_reconnect — what the frontend does when the backend went away or
+ * disconnected it: drop the rings, state Closed then Initialising, the
+ * handshake again (timeout_ms), and put every request still in flight on
+ * the new ring.  0 or -1.
+ */
+int bfp_reconnect(struct bfp *f, int timeout_ms);
+
 /* bfp_close — release everything (the backend may still map pages). */
 void bfp_close(struct bfp *f);
 
@@ -145,5 +154,11 @@ RING_IDX bfp_raw_req_prod(const struct bfp *f);
 
 /* The next response within timeout_ms: 0 and *rsp, or -1. */
 int bfp_raw_response(struct bfp *f, blkif_response_t *rsp, int timeout_ms);
+
+/* Notify the backend once (no request). */
+void bfp_raw_notify(struct bfp *f);
+
+/* RING_SIZE of queue 0's ring. */
+unsigned int bfp_raw_ring_size(const struct bfp *f);
 
 #endif
