@@ -1,0 +1,307 @@
+/*
+ * The guest of the blkfront test: frontends/kernel's blkfront
+ * (xenkern/blkfront.h) against blkback, set up by test_blkfront.c.
+ *
+ * Command line: devid=<virtual-device> seed=<workload seed>
+ * restart=<0|1>.  The guest opens the vbd with two queues (when offered),
+ * runs pattern.h's writes and discards, reading every range back and
+ * keeping a shadow of the whole device, reads the device back in one
+ * batch, flushes, measures a small workload (diagnostics "# bench ..."),
+ * optionally waits while dom0 restarts blkback (ready/restart) and checks
+ * that I/O goes on after the reconnection, then closes the device.
+ * Nodes under data/ tell dom0 what it should see.
+ */
+#include <stdint.h>
+#include <xen/errno.h>
+#include <xen/io/blkif.h>
+
+#include "xenkern/blkfront.h"
+#include "xenkern/boot.h"
+#include "xenkern/console.h"
+#include "xenkern/evtchn.h"
+#include "xenkern/gnttab.h"
+#include "xenkern/lib.h"
+#include "xenkern/pvclock.h"
+#include "xenkern/sched.h"
+#include "xenkern/test.h"
+#include "xenkern/xenbus.h"
+
+/* pattern.h's word copies as one string instruction. */
+#define BF_COPY_WORDS(dst, src, n)                                             \
+    do {                                                                       \
+        void *bf_d = (dst);                                                    \
+        const void *bf_s = (src);                                              \
+        unsigned long bf_n = (n);                                              \
+        asm volatile("rep movsq"                                               \
+                     : "+D"(bf_d), "+S"(bf_s), "+c"(bf_n)                      \
+                     :                                                         \
+                     : "memory");                                              \
+    } while (0)
+#include "pattern.h"
+
+#define SEC      1000000000ULL
+#define NR_TESTS 19
+
+static uint8_t shadow[BF_SECTORS * BLK_SECTOR_SIZE]
+    __attribute__((aligned(4096)));
+static uint8_t buf[BF_SECTORS * BLK_SECTOR_SIZE] __attribute__((aligned(4096)));
+static struct bf_op ops[BF_NR_OPS];
+
+/*
+ * Compare n bytes (whole sectors) with one string instruction, eight
+ * bytes per iteration: kvm_pvm emulates each iteration.
+ */
+static int same(const void *a, const void *b, size_t n)
+{
+    const void *p = a, *q = b;
+    size_t c = n;
+
+    if (n == 0)
+        return 1;
+    c = n / 8; /* whole sectors: 8 bytes per emulated iteration */
+    asm volatile("repe cmpsq" : "+S"(p), "+D"(q), "+c"(c) : : "memory", "cc");
+    return ((const uint64_t *)p)[-1] == ((const uint64_t *)q)[-1];
+}
+
+/* The first byte where buf and the shadow differ from sector on. */
+static void show_diff(uint64_t sector, uint32_t nsec)
+{
+    const uint8_t *a = buf, *b = shadow + sector * BLK_SECTOR_SIZE;
+
+    for (size_t i = 0; i < (size_t)nsec * BLK_SECTOR_SIZE; i++)
+        if (a[i] != b[i]) {
+            diag("first difference at sector %llu byte %u: %02x, want %02x",
+                 (unsigned long long)(sector + i / BLK_SECTOR_SIZE),
+                 (unsigned int)(i % BLK_SECTOR_SIZE), a[i], b[i]);
+            return;
+        }
+}
+
+/* Read nsec sectors at sector into buf and compare with the shadow. */
+static int check_range(struct blk_dev *dev, uint64_t sector, uint32_t nsec)
+{
+    int rc = blk_read(dev, sector, buf, nsec);
+
+    if (rc) {
+        diag("read %llu+%u: %d", (unsigned long long)sector, nsec, rc);
+        return 0;
+    }
+    if (!same(buf, shadow + sector * BLK_SECTOR_SIZE,
+              (size_t)nsec * BLK_SECTOR_SIZE)) {
+        show_diff(sector, nsec);
+        return 0;
+    }
+    return 1;
+}
+
+/* The pattern workload: each write and discard, read back. */
+static void workload(struct blk_dev *dev, uint64_t seed, bool discard)
+{
+    unsigned int bad_w = 0, bad_d = 0, nw = 0, nd = 0;
+
+    bf_ops(seed, ops);
+    for (unsigned int k = 0; k < BF_NR_OPS; k++) {
+        struct bf_op *op = &ops[k];
+        uint8_t *sh = shadow + (size_t)op->sector * BLK_SECTOR_SIZE;
+        size_t bytes = (size_t)op->nsec * BLK_SECTOR_SIZE;
+        int rc;
+
+        if (op->kind == BF_DISCARD) {
+            if (!discard)
+                continue;
+            nd++;
+            rc = blk_discard(dev, op->sector, op->nsec);
+            memset(sh, 0, bytes);
+            if (rc || !check_range(dev, op->sector, op->nsec)) {
+                diag("discard %u: %u+%u rc %d", k, op->sector, op->nsec, rc);
+                bad_d++;
+            }
+            continue;
+        }
+        nw++;
+        bf_fill(seed, k, op, (uint64_t *)sh);
+        rc = blk_write(dev, op->sector, sh, op->nsec);
+        if (rc || !check_range(dev, op->sector, op->nsec)) {
+            diag("write %u: %u+%u rc %d", k, op->sector, op->nsec, rc);
+            bad_w++;
+        }
+    }
+    is_int(bad_w, 0,
+           "%u pattern writes (1 to 320 sectors, odd offsets) "
+           "read back equal",
+           nw);
+    if (discard)
+        is_int(bad_d, 0, "%u discards read back as zeroes", nd);
+    else
+        skip("the backend offers no feature-discard");
+}
+
+/* One test point: the whole device read in one call equals the shadow. */
+static void whole_device(struct blk_dev *dev, const char *when)
+{
+    ok(check_range(dev, 0, BF_SECTORS),
+       "the whole device (%u sectors) "
+       "reads back as written %s",
+       BF_SECTORS, when);
+}
+
+static uint64_t mbps(uint64_t bytes, uint64_t ns)
+{
+    return ns ? bytes * 1000 / ns : 0; /* bytes/ns * 1000 = MB/s */
+}
+
+/*
+ * A small workload for the benchmark report: 1 MiB written and read in
+ * 128 KiB requests, 4 KiB random reads at queue depth 1 and 32.
+ */
+static void bench(struct blk_dev *dev, uint64_t seed)
+{
+    static struct blk_req reqs[32];
+    uint64_t x = seed | 1, t0, ns;
+    unsigned int fails = 0;
+    struct blk_stats a, b;
+
+    blk_get_stats(dev, &a);
+    t0 = time_now_ns();
+    for (unsigned int i = 0; i < 4 && !fails; i++)
+        fails += blk_write(dev, 2048, shadow + 2048 * 512, 2048) != 0;
+    ns = time_now_ns() - t0;
+    diag("bench: seq write 1 MiB x4 in 128 KiB requests: %llu MB/s",
+         (unsigned long long)mbps(4 << 20, ns));
+    t0 = time_now_ns();
+    for (unsigned int i = 0; i < 4 && !fails; i++)
+        fails += blk_read(dev, 2048, buf, 2048) != 0;
+    ns = time_now_ns() - t0;
+    diag("bench: seq read 1 MiB x4 in 128 KiB requests: %llu MB/s",
+         (unsigned long long)mbps(4 << 20, ns));
+    t0 = time_now_ns();
+    for (unsigned int i = 0; i < 64 && !fails; i++)
+        fails +=
+            blk_read(dev, (bf_next(&x) % (BF_SECTORS / 8)) * 8, buf, 8) != 0;
+    ns = time_now_ns() - t0;
+    diag("bench: 4 KiB random read QD1: %llu IOPS",
+         (unsigned long long)(ns ? 64ULL * SEC / ns : 0));
+    t0 = time_now_ns();
+    for (unsigned int r = 0; r < 8 && !fails; r++) {
+        for (unsigned int i = 0; i < 32; i++)
+            reqs[i] =
+                (struct blk_req){.op = BLK_READ,
+                                 .sector = (bf_next(&x) % (BF_SECTORS / 8)) * 8,
+                                 .nsectors = 8,
+                                 .buf = buf + i * 4096};
+        fails += blk_batch(dev, reqs, 32) != 0;
+    }
+    ns = time_now_ns() - t0;
+    blk_get_stats(dev, &b);
+    diag("bench: 4 KiB random read QD32: %llu IOPS",
+         (unsigned long long)(ns ? 256ULL * SEC / ns : 0));
+    diag("bench: %llu requests, %llu notifications, %llu events "
+         "(guest ring 0 is emulated at ~2 M instructions/s on kvm_pvm)",
+         (unsigned long long)(b.requests - a.requests),
+         (unsigned long long)(b.notify - a.notify),
+         (unsigned long long)(b.events - a.events));
+    is_int(fails, 0, "the benchmark workload ran without errors");
+    ok(b.notify - a.notify < b.requests - a.requests,
+       "fewer notifications (%llu) than requests (%llu): one per batch",
+       (unsigned long long)(b.notify - a.notify),
+       (unsigned long long)(b.requests - a.requests));
+}
+
+void test_main(void)
+{
+    unsigned int devid = (unsigned int)cmdline_get_u64("devid", 51712);
+    uint64_t seed = cmdline_get_u64("seed", 1);
+    bool restart = cmdline_get_u64("restart", 0) != 0;
+    const struct blk_info *in;
+    struct blk_stats st;
+    struct blk_dev *dev;
+    int rc;
+
+    tap_plan(NR_TESTS);
+    rc = xenbus_init();
+    if (rc == 0)
+        rc = gnttab_init();
+    if (rc)
+        bail_out("xenbus_init/gnttab_init: %d", rc);
+    rc = blk_open(devid, 2, &dev);
+    is_int(rc, 0, "blk_open(%u): the handshake reached Connected", devid);
+    if (rc)
+        bail_out("no device");
+    in = blk_get_info(dev);
+    diag("vbd %u: %llu sectors of %u, info 0x%x, queues %u, indirect %u, "
+         "persistent %d, flush %d, barrier %d, discard %d (granularity %u)",
+         devid, (unsigned long long)in->sectors, in->sector_size, in->info,
+         in->nr_queues, in->max_indirect, in->persistent, in->flush,
+         in->barrier, in->discard, in->discard_granularity);
+    is_int((long long)in->sectors, BF_SECTORS, "sectors as the image file");
+    is_int(in->sector_size, 512, "sector-size 512");
+    ok(!in->readonly, "the device is writable");
+    xenbus_printf(XBT_NIL, "data", "queues", "%u", in->nr_queues);
+
+    workload(dev, seed, in->discard);
+    whole_device(dev, "in one call");
+
+    blk_get_stats(dev, &st);
+    if (in->max_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST)
+        ok(st.indirect > 0 && in->max_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST,
+           "requests above 11 segments went indirect (%llu of %llu, up to "
+           "%u segments)",
+           (unsigned long long)st.indirect, (unsigned long long)st.requests,
+           in->max_segs);
+    else
+        skip("the backend offers no feature-max-indirect-segments");
+    if (in->flush || in->barrier)
+        is_int(blk_flush(dev), 0, "flush acknowledged");
+    else
+        is_int(blk_flush(dev), -XEN_EOPNOTSUPP,
+               "flush refused without the feature");
+
+    /* Requests the frontend refuses before the ring. */
+    is_int(blk_read(dev, BF_SECTORS - 1, buf, 2), -XEN_EINVAL,
+           "a read past the end is refused");
+    is_int(blk_read(dev, BF_SECTORS, buf, 0), 0,
+           "a read of 0 sectors at the end is a no-op");
+    ok(blk_get_info(dev)->nr_queues >= 1, "queues in use: %u",
+       blk_get_info(dev)->nr_queues);
+
+    bench(dev, seed);
+    blk_get_stats(dev, &st);
+    if (in->persistent)
+        ok(st.grants <= in->nr_queues * BLKFRONT_POOL_PAGES &&
+               st.grants < st.requests,
+           "persistent grants: %llu data grants (at most %u) for %llu "
+           "requests",
+           (unsigned long long)st.grants, in->nr_queues * BLKFRONT_POOL_PAGES,
+           (unsigned long long)st.requests);
+    else
+        skip("the backend offers no feature-persistent");
+    xenbus_printf(XBT_NIL, "data", "written", "1");
+
+    if (restart) {
+        uint64_t before = st.reconnects;
+
+        /* dom0 kills and restarts blkback now; the next call follows. */
+        xenbus_printf(XBT_NIL, "ready", "restart", "1");
+        rc = -1;
+        for (int i = 0; i < 200; i++) {
+            char v[8];
+
+            if (xenbus_read(XBT_NIL, "ready/restarted", v, sizeof(v)) > 0)
+                break;
+            sched_sleep_until(time_now_ns() + SEC / 10);
+        }
+        rc = blk_write(dev, 0, shadow, 64);
+        blk_get_stats(dev, &st);
+        ok(rc == 0 && st.reconnects > before,
+           "I/O after blkback restarted: rc %d, %llu reconnection(s)", rc,
+           (unsigned long long)(st.reconnects - before));
+        whole_device(dev, "after the reconnection");
+    } else {
+        skip("blkback is not restarted in this run");
+        skip("blkback is not restarted in this run");
+    }
+    is_int(blk_flush(dev), in->flush || in->barrier ? 0 : -XEN_EOPNOTSUPP,
+           "flush before close");
+    is_int(blk_close(dev), 0, "blk_close: every grant ended");
+    xenbus_printf(XBT_NIL, "ready", "done", "1");
+}

@@ -1,0 +1,445 @@
+/*
+ * blkfront — the guest kernel's block frontend (frontends/kernel/
+ * blkfront.c) against blkback (backends/blk/blkback), end to end.
+ *
+ * Under `xen-hv daemon` and our xenstored, domain 0 plays the toolstack:
+ * a guest with a xenstore ring (as tests/dom0/xenbus), a private sparse
+ * raw image of pattern.h's BF_SECTORS, the vbd's backend and frontend
+ * directories written the way libxl does (docs/misc/xenstore-paths:
+ * backend/vbd/<domid>/<devid> and device/vbd/<devid>), blkback started
+ * on them.  The guest (guest.c) runs pattern.h's workload through
+ * blkfront and checks every read itself; meanwhile this program kills -9
+ * and restarts blkback when the guest asks (ready/restart), so the guest
+ * must reconnect and resubmit.  Afterwards the image file must equal the
+ * workload replayed here byte for byte, the keys must show multi-queue and
+ * persistent grants negotiated, and the device must end Closed.  The
+ * guest's "# bench" lines are repeated as TAP comments.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xen/sched.h>
+#include <xen/hvm/params.h>
+#include <xen/io/xs_wire.h>
+
+#include "harness.h"
+#include "xenhv_layout.h"
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+#include "tap.h"
+
+#include "pattern.h"
+
+#define STORE_GFN   ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
+#define DEVID       51712 /* xvda: (202 << 8) | 0, xen-vbd-interface */
+#define GUEST_TESTS 19
+#define SEED        0x5eed1234ULL
+
+static xc_interface *xch;
+static xenforeignmemory_handle *fmem;
+static struct xs_handle *xs;
+static char tmpdir[256];
+
+/* ---- helpers --------------------------------------------------------- */
+
+static int wr(const char *path, const char *value)
+{
+    return xs_write(xs, XBT_NULL, path, value, strlen(value)) ? 0 : -1;
+}
+
+static char *rd(const char *path)
+{
+    unsigned int len;
+
+    return xs_read(xs, XBT_NULL, path, &len);
+}
+
+/* 1 when path reads want; otherwise says what it read when loud. */
+static int node_eq(const char *path, const char *want, int loud)
+{
+    char *v = rd(path);
+    int same = v && !strcmp(v, want);
+
+    if (!same && loud)
+        tap_diag("%s is '%s', expected '%s'", path, v ? v : "(none)", want);
+    free(v);
+    return same;
+}
+
+static int node_is(const char *path, const char *want)
+{
+    return node_eq(path, want, 1);
+}
+
+/* Wait until path reads want (ms, polled every 10 ms); 1 when it did. */
+static int wait_node(const char *path, const char *want, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 10) {
+        if (node_eq(path, want, 0))
+            return 1;
+        usleep(10000);
+    }
+    return node_is(path, want);
+}
+
+/* Start a daemon (argv) with its output in log; its pid after READY. */
+static pid_t start_ready(char *const argv[], const char *log)
+{
+    char acc[8192];
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(log, "r");
+        size_t n = f ? fread(acc, 1, sizeof(acc) - 1, f) : 0;
+
+        if (f)
+            fclose(f);
+        acc[n] = 0;
+        if (strstr(acc, "READY"))
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+/* A file's lines as TAP comments, each prefixed with tag. */
+static void dump_file(const char *path, const char *tag)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        tap_diag("%s: %s", tag, line);
+    }
+    if (f)
+        fclose(f);
+}
+
+/*
+ * Domain d's console lines as TAP comments: all of them (all != 0), or
+ * only the guest's "# bench" lines.
+ */
+static void guest_console(int d, int all)
+{
+    static char con[65536];
+
+    console(d, con, sizeof(con));
+    for (char *l = strtok(con, "\n"); l; l = strtok(NULL, "\n"))
+        if (all || strstr(l, "# bench"))
+            tap_diag("guest: %s", l);
+}
+
+/*
+ * A paused guest built with cmdline, its store ring zeroed, its store
+ * port allocated for domain 0 and both HVM params set, then introduced to
+ * xenstored with a home it owns.  Returns the domid or -1.
+ */
+static int guest_setup(const char *cmdline)
+{
+    xen_pfn_t gfn = STORE_GFN;
+    struct xs_permissions home = {.perms = XS_PERM_NONE};
+    char path[64], dom[16];
+    void *ring;
+    int d = create("blkfront"), port;
+
+    if (d <= 0 || build(d, cmdline) != 0)
+        return -1;
+    ring = xenforeignmemory_map(fmem, (uint32_t)d, PROT_READ | PROT_WRITE, 1,
+                                &gfn, NULL);
+    if (!ring)
+        return -1;
+    memset(ring, 0, 4096);
+    xenforeignmemory_unmap(fmem, ring, 1);
+    port = xc_evtchn_alloc_unbound(xch, (uint32_t)d, 0);
+    if (port <= 0 ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_STORE_PFN, gfn) ||
+        xc_hvm_param_set(xch, (uint32_t)d, HVM_PARAM_STORE_EVTCHN,
+                         (uint64_t)port))
+        return -1;
+    home.id = (unsigned int)d;
+    snprintf(path, sizeof(path), "/local/domain/%d", d);
+    snprintf(dom, sizeof(dom), "%d", d);
+    if (!xs_mkdir(xs, XBT_NULL, path) ||
+        !xs_set_permissions(xs, XBT_NULL, path, &home, 1))
+        return -1;
+    snprintf(path, sizeof(path), "/local/domain/%d/domid", d);
+    if (wr(path, dom) || !xs_introduce_domain(xs, (unsigned int)d, STORE_GFN,
+                                              (evtchn_port_t)port))
+        return -1;
+    return d;
+}
+
+/*
+ * The vbd as libxl writes it (xenstore-paths; libxl_device.c's layout):
+ * the backend directory owned by domain 0 and readable by the guest, the
+ * frontend directory owned by the guest and readable by domain 0.
+ */
+static int vbd_write(int d, const char *file, char *be, char *fe, size_t len)
+{
+    struct xs_permissions bep[2] = {
+        {.id = 0, .perms = XS_PERM_NONE},
+        {.id = (unsigned int)d, .perms = XS_PERM_READ}};
+    struct xs_permissions fep[2] = {
+        {.id = (unsigned int)d, .perms = XS_PERM_NONE},
+        {.id = 0, .perms = XS_PERM_READ}};
+    static const char *const be_keys[][2] = {
+        {"params", NULL}, {"mode", "w"},      {"type", "phy"}, {"online", "1"},
+        {"dev", "xvda"},  {"removable", "0"}, {"state", "1"},
+    };
+    char path[400], dom[16];
+    int rc = 0;
+
+    snprintf(be, len, "/local/domain/0/backend/vbd/%d/%d", d, DEVID);
+    snprintf(fe, len, "/local/domain/%d/device/vbd/%d", d, DEVID);
+    snprintf(dom, sizeof(dom), "%d", d);
+    rc |= !xs_mkdir(xs, XBT_NULL, be);
+    rc |= !xs_set_permissions(xs, XBT_NULL, be, bep, 2);
+    snprintf(path, sizeof(path), "%s/frontend", be);
+    rc |= wr(path, fe);
+    snprintf(path, sizeof(path), "%s/frontend-id", be);
+    rc |= wr(path, dom);
+    for (size_t i = 0; i < sizeof(be_keys) / sizeof(be_keys[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", be, be_keys[i][0]);
+        rc |= wr(path, be_keys[i][1] ? be_keys[i][1] : file);
+    }
+    rc |= !xs_mkdir(xs, XBT_NULL, fe);
+    rc |= !xs_set_permissions(xs, XBT_NULL, fe, fep, 2);
+    snprintf(path, sizeof(path), "%s/backend", fe);
+    rc |= wr(path, be);
+    snprintf(path, sizeof(path), "%s/backend-id", fe);
+    rc |= wr(path, "0");
+    snprintf(path, sizeof(path), "%s/virtual-device", fe);
+    snprintf(dom, sizeof(dom), "%d", DEVID);
+    rc |= wr(path, dom);
+    snprintf(path, sizeof(path), "%s/device-type", fe);
+    rc |= wr(path, "disk");
+    snprintf(path, sizeof(path), "%s/state", fe);
+    rc |= wr(path, "1");
+    return rc ? -1 : 0;
+}
+
+/*
+ * The image the workload must leave: pattern.h's ops replayed on zeroes
+ * (discards zero their range when the backend offered feature-discard).
+ */
+static int image_matches(const char *file, int discard)
+{
+    static uint8_t want[BF_SECTORS * 512], got[BF_SECTORS * 512];
+    struct bf_op ops[BF_NR_OPS];
+    FILE *f = fopen(file, "rb");
+    size_t n = f ? fread(got, 1, sizeof(got), f) : 0;
+
+    if (f)
+        fclose(f);
+    if (n != sizeof(got)) {
+        tap_diag("read %zu bytes of %s", n, file);
+        return 0;
+    }
+    memset(want, 0, sizeof(want));
+    bf_ops(SEED, ops);
+    for (unsigned int k = 0; k < BF_NR_OPS; k++) {
+        uint8_t *at = want + (size_t)ops[k].sector * 512;
+
+        if (ops[k].kind == BF_WRITE)
+            bf_fill(SEED, k, &ops[k], (uint64_t *)at);
+        else if (discard)
+            memset(at, 0, (size_t)ops[k].nsec * 512);
+    }
+    for (size_t i = 0; i < sizeof(want); i++)
+        if (want[i] != got[i]) {
+            tap_diag("image differs first at sector %zu byte %zu: %02x, "
+                     "want %02x",
+                     i / 512, i % 512, got[i], want[i]);
+            return 0;
+        }
+    return 1;
+}
+
+static char xsd_sock[300], xsd_state[300], xsd_log[300], bb_log[2][300];
+
+static pid_t start_xenstored(const char *dir)
+{
+    char bin[512];
+    char *argv[] = {bin,       "-N",      "--socket", xsd_sock,
+                    "--state", xsd_state, NULL};
+
+    snprintf(bin, sizeof(bin), "%s/../../../xenstore/xenstored/xenstored", dir);
+    if (getenv("XENSTORED"))
+        snprintf(bin, sizeof(bin), "%s", getenv("XENSTORED"));
+    if (access(bin, X_OK) != 0)
+        return -1;
+    setenv("XENSTORED_PATH", xsd_sock, 1);
+    return start_ready(argv, xsd_log);
+}
+
+static pid_t start_blkback(const char *dir, int n)
+{
+    char bin[512];
+    char *argv[] = {bin, "-N", NULL};
+
+    snprintf(bin, sizeof(bin), "%s/../../../backends/blk/blkback", dir);
+    if (getenv("BLKBACK"))
+        snprintf(bin, sizeof(bin), "%s", getenv("BLKBACK"));
+    if (access(bin, X_OK) != 0)
+        return -1;
+    return start_ready(argv, bb_log[n]);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char img[512], disk[300], be[256], fe[256], path[320], cmd[128];
+    pid_t daemon, xsd = -1, bb = -1;
+    int d = -1, fd, discard = 0;
+
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (geteuid() != 0)
+        tap_skip_all("needs root: only the control domain creates domains");
+    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    snprintf(path, sizeof(path), "%s/../../../backends/blk/blkback", dir);
+    if (access(path, X_OK) != 0 && !getenv("BLKBACK"))
+        tap_skip_all("blkback (backends/blk) not built");
+    image = img;
+    signal(SIGPIPE, SIG_IGN);
+    /* The image on the root filesystem: tmpfs has no O_DIRECT. */
+    snprintf(tmpdir, sizeof(tmpdir), "/var/tmp/blkfront-test-%d",
+             (int)getpid());
+    mkdir(tmpdir, 0700);
+    snprintf(disk, sizeof(disk), "%s/disk.img", tmpdir);
+    snprintf(xsd_sock, sizeof(xsd_sock), "%s/xs.sock", tmpdir);
+    snprintf(xsd_state, sizeof(xsd_state), "%s/xs.state", tmpdir);
+    snprintf(xsd_log, sizeof(xsd_log), "%s/xenstored.log", tmpdir);
+    snprintf(bb_log[0], sizeof(bb_log[0]), "%s/blkback-1.log", tmpdir);
+    snprintf(bb_log[1], sizeof(bb_log[1]), "%s/blkback-2.log", tmpdir);
+
+    tap_plan(16);
+    daemon = start_daemon("bf");
+    xch = xc_interface_open(NULL, NULL, 0);
+    fmem = xenforeignmemory_open(NULL, 0);
+    xsd = start_xenstored(dir);
+    xs = xsd > 0 ? xs_open(0) : NULL;
+    ok(pc.fd >= 0 && xch && fmem && xs,
+       "xen-hv daemon and xenstored up, connected as domain 0");
+    if (!xs) {
+        tap_skip(14, "no daemon or xenstored");
+        goto out;
+    }
+    fd = open(disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ok(fd >= 0 && ftruncate(fd, (off_t)BF_SECTORS * 512) == 0,
+       "a sparse %u-sector image %s", BF_SECTORS, disk);
+    if (fd >= 0)
+        close(fd);
+    snprintf(cmd, sizeof(cmd), "devid=%d seed=%llu restart=1", DEVID,
+             (unsigned long long)SEED);
+    d = guest_setup(cmd);
+    ok(d > 0 && vbd_write(d, disk, be, fe, sizeof(be)) == 0,
+       "guest %d with its store ring, vbd %d written as libxl does", d, DEVID);
+    bb = start_blkback(dir, 0);
+    ok(bb > 0, "blkback -N says READY");
+    if (d <= 0 || bb <= 0) {
+        tap_skip(11, "no guest or no blkback");
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/state", be);
+    ok(wait_node(path, "2", 10000), "the backend went InitWait");
+    snprintf(path, sizeof(path), "%s/feature-discard", be);
+    {
+        char *v = rd(path);
+        discard = v && !strcmp(v, "1");
+        free(v);
+    }
+    is_int(simple(XENHV_OP_DOMAIN_UNPAUSE, d), 0, "guest unpaused");
+
+    /* The guest asks for the restart once its workload is on disk. */
+    snprintf(path, sizeof(path), "/local/domain/%d/ready/restart", d);
+    if (wait_node(path, "1", 60000)) {
+        snprintf(path, sizeof(path), "%s/multi-queue-num-queues", fe);
+        ok(node_is(path, "2"), "the frontend asked for 2 queues");
+        snprintf(path, sizeof(path), "%s/feature-persistent", fe);
+        ok(node_is(path, "1"), "the frontend offered feature-persistent");
+        kill(bb, SIGKILL);
+        waitpid(bb, NULL, 0);
+        bb = start_blkback(dir, 1);
+        snprintf(path, sizeof(path), "/local/domain/%d/ready/restarted", d);
+        ok(bb > 0 && wr(path, "1") == 0,
+           "blkback killed with SIGKILL and started again");
+    } else {
+        tap_skip(3, "the guest never reached the restart point");
+    }
+    ok(wait_shutdown(d) == SHUTDOWN_poweroff, "the guest powered off");
+    {
+        static char con[65536];
+        int passed;
+
+        console(d, con, sizeof(con));
+        passed = guest_tap_passed(con, GUEST_TESTS);
+        ok(passed, "the guest's %d TAP tests passed", GUEST_TESTS);
+        guest_console(d, !passed || getenv("VERBOSE"));
+        if (!passed) {
+            dump_file(bb_log[0], "blkback-1");
+            dump_file(bb_log[1], "blkback-2");
+        }
+    }
+    ok(image_matches(disk, discard),
+       "the image file holds the workload byte for byte (discards %s)",
+       discard ? "zeroed" : "not offered");
+    snprintf(path, sizeof(path), "%s/state", fe);
+    ok(node_is(path, "6"), "the frontend ended Closed");
+    snprintf(path, sizeof(path), "/local/domain/%d/data/queues", d);
+    ok(node_is(path, "2"), "the guest used 2 queues");
+    ok(simple(XENHV_OP_DOMAIN_DESTROY, d) == 0, "guest destroyed");
+    d = -1;
+out:
+    if (d > 0)
+        simple(XENHV_OP_DOMAIN_DESTROY, d);
+    if (bb > 0) {
+        kill(bb, SIGTERM);
+        waitpid(bb, NULL, 0);
+    }
+    if (xs)
+        xs_close(xs);
+    if (xsd > 0) {
+        kill(xsd, SIGTERM);
+        waitpid(xsd, NULL, 0);
+    }
+    if (xch)
+        xc_interface_close(xch);
+    if (fmem)
+        xenforeignmemory_close(fmem);
+    if (tap_fail_count)
+        dump_file(xsd_log, "xenstored");
+    is_int(stop_daemon(daemon), 0, "the daemon shut down cleanly");
+    unlink(disk);
+    unlink(xsd_log);
+    unlink(bb_log[0]);
+    unlink(bb_log[1]);
+    unlink(xsd_state);
+    unlink(xsd_sock);
+    rmdir(tmpdir);
+    return tap_done();
+}
