@@ -35,6 +35,7 @@ die() {
     exit 1
 }
 
+HOST_TOOLS="nohup flock"
 for tool in apt-cache apt-get dpkg-deb modinfo cpio gzip xz readelf ldd od; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found (make deps installs the lab packages)"
@@ -203,7 +204,7 @@ done
 STAMP=$OUT/inputs.stamp
 {
     echo "kernel $KVER"
-    echo "busybox $(stat -c %s "$BUSYBOX")"
+    echo "busybox $(stat -c %s "$BUSYBOX") tools $HOST_TOOLS"
     project_files | while read -r f; do
         stat -c "%n %s %Y" "$XEN_ROOT/$f"
     done
@@ -233,8 +234,14 @@ project_files | while read -r f; do
     mkdir -p "$STAGE$XEN_ROOT/$(dirname "$f")"
     cp -p "$XEN_ROOT/$f" "$STAGE$XEN_ROOT/$f"
 done
+# Host tools the project's scripts use that busybox lacks (xencommons
+# starts the daemons under nohup).
+for tool in $HOST_TOOLS; do
+    p=$(command -v "$tool") || die "$tool not found on the host"
+    cp -L "$p" "$STAGE/usr/bin/$tool"
+done
 # Shared libraries of every dynamic ELF executable, at their host paths.
-find "$STAGE$XEN_ROOT" -type f -perm -u+x | while read -r f; do
+find "$STAGE$XEN_ROOT" "$STAGE/usr/bin" -type f -perm -u+x | while read -r f; do
     [ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || continue
     ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
 done | LC_ALL=C sort -u | while read -r lib; do
@@ -260,8 +267,12 @@ mkdir -p "$L2CPIO/lab/l2"
 ln "$OUT/l2/vmlinux" "$L2CPIO/lab/l2/vmlinux" 2>/dev/null ||
     cp "$OUT/l2/vmlinux" "$L2CPIO/lab/l2/vmlinux"
 cp "$OUT/l2/initrd.cpio.gz" "$L2CPIO/lab/l2/initrd.cpio.gz"
+# The kernel looks for the next archive at a multiple of 4 bytes after
+# the gzip member ends; zero padding to 512 bytes is skipped.
+size=$(stat -c %s "$OUT/lab.cpio.gz")
 {
     cat "$OUT/lab.cpio.gz"
+    head -c $(((512 - size % 512) % 512)) /dev/zero
     (cd "$L2CPIO" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
 } >"$OUT/lab-l2.cpio.tmp"
 mv "$OUT/lab-l2.cpio.tmp" "$OUT/lab-l2.cpio"
