@@ -612,8 +612,8 @@ int main(int argc, char **argv)
         }
         pid_written = 1;
     }
-    vbds_scan();
     blk_log("serving %s%s", g.be_root, g.direct ? "" : " (buffered I/O)");
+    vbds_scan();
     printf("READY\n");
     fflush(stdout);
     event_base_dispatch(g.base);
