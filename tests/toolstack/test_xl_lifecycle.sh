@@ -43,13 +43,13 @@ xl destroy p2
 up p3 "$HELLO" 'on_poweroff = "rename-restart"'
 ok "$(wait_for 10 sh -c "$XL list | grep -Eq '^p3-[0-9]+ .*---s--'"; echo $?)" \
     "on_poweroff=rename-restart: the old domain is kept renamed p3-ID"
-ok "$(wait_for 20 sh -c "grep -q 'restarts too fast' $XENHV_LOGDIR/xl-p3.log"; echo $?)" \
+ok "$(wait_for 20 sh -c "grep -qs 'restarts too fast' $XENHV_LOGDIR/xl-p3.log"; echo $?)" \
     "a guest that powers off at once stops being restarted (too fast)" ||
     { "$XL" list -v; cat "$XENHV_LOGDIR"/xl-p3*.log; } 2>&1 | sed 's/^/# /'
 like "$(cat "$XENHV_LOGDIR/xl-p3.log")" "restarted as domain [0-9]+" \
     "it was restarted as a new domain first"
 # The monitor has finished once it logged "done".
-wait_for 10 grep -q "xl-monitor: done" "$XENHV_LOGDIR/xl-p3.log"
+wait_for 10 grep -qs "xl-monitor: done" "$XENHV_LOGDIR/xl-p3.log"
 for d in $("$XL" list | awk '$1 ~ /^p3/ { print $1 }'); do "$XL" destroy "$d"; done
 ok "$(nothing_left; echo $?)" "all p3 domains destroyed"
 
@@ -62,12 +62,12 @@ xl list -v r2
 like "$OUT" "r2 .* 1$" "xl list -v shows reason code 1 (reboot)"
 xl destroy r2
 up r3 "$G/shutdown_reboot/shutdown_reboot.elf" 'on_reboot = "restart"'
-ok "$(wait_for 20 sh -c "grep -q 'restarts too fast' $XENHV_LOGDIR/xl-r3.log"; echo $?)" \
+ok "$(wait_for 20 sh -c "grep -qs 'restarts too fast' $XENHV_LOGDIR/xl-r3.log"; echo $?)" \
     "on_reboot=restart: restarted until it restarts too fast"
 is "$(grep -c 'restarted as domain' "$XENHV_LOGDIR/xl-r3.log")" 4 \
     "restarted 4 times (the 5th fast one is destroyed)"
 ok "$(wait_for 5 gone r3; echo $?)" "and then it is gone"
-wait_for 10 grep -q "xl-monitor: done" "$XENHV_LOGDIR/xl-r3.log"
+wait_for 10 grep -qs "xl-monitor: done" "$XENHV_LOGDIR/xl-r3.log"
 
 # ---- crash and watchdog ----
 up c1 "$G/shutdown_crash/shutdown_crash.elf" 'on_crash = "preserve"'

@@ -490,11 +490,52 @@ static int stdin_pump(int out)
     return esc ? 1 : 0;
 }
 
+/* Where the serial reader is in xen-hv's bounded console_io log. */
+struct serial_view {
+    size_t shown;  /* bytes of the log shown last time */
+    char tail[64]; /* the last bytes shown, to find our place */
+    size_t tail_len;
+};
+
+/*
+ * Print what is new in @log (@n bytes, oldest first).  The log is bounded:
+ * once full its length stays the same while old bytes fall out, so our
+ * place is found again by the tail we showed last, not by the length.
+ */
+static void serial_show(const char *log, size_t n, struct serial_view *v)
+{
+    size_t from = 0;
+
+    if (v->tail_len && v->shown <= n && v->shown >= v->tail_len &&
+        !memcmp(log + v->shown - v->tail_len, v->tail, v->tail_len)) {
+        from = v->shown;
+    } else if (v->tail_len) {
+        const char *p = NULL, *q = log;
+
+        /* The last place the tail stands in the log. */
+        while ((q = memmem(q, n - (size_t)(q - log), v->tail, v->tail_len))) {
+            p = q;
+            q++;
+        }
+        if (p) {
+            from = (size_t)(p - log) + v->tail_len;
+        } else {
+            static const char gap[] = "\n[xl: console output dropped]\n";
+            write_all(1, gap, sizeof(gap) - 1);
+        }
+    }
+    if (from < n)
+        write_all(1, log + from, n - from);
+    v->shown = n;
+    v->tail_len = n < sizeof(v->tail) ? n : sizeof(v->tail);
+    memcpy(v->tail, log + n - v->tail_len, v->tail_len);
+}
+
 int xl_console_attach(struct xldom_ctx *ctx, uint32_t domid, const char *type,
                       int unpause)
 {
     static char log[65536];
-    size_t shown = 0;
+    struct serial_view sv = {0};
     int fd = -1, in_open = 1, rc = 0, pv_seen = 0;
     long n;
 
@@ -550,10 +591,7 @@ int xl_console_attach(struct xldom_ctx *ctx, uint32_t domid, const char *type,
             n = xldom_console_read(ctx, domid, log, sizeof(log));
             if (n < 0)
                 break;
-            if ((size_t)n > shown) {
-                write_all(1, log + shown, (size_t)n - shown);
-                shown = (size_t)n;
-            }
+            serial_show(log, (size_t)n, &sv);
         }
         if (!up)
             break;
