@@ -559,6 +559,11 @@ int main(void)
     ok(xs_watch(h, "/end", "end") && !strcmp(watch_next(h), "/end|end"),
        "a watch before the daemon stops");
     is_int(xsd_stop(&run), 0, "xenstored exits cleanly on SIGTERM");
+    {
+        struct pollfd p = {.fd = xs_fileno(h), .events = POLLIN};
+        ok(p.fd >= 0 && poll(&p, 1, 5000) == 1,
+           "xs_fileno becomes readable when the daemon has gone");
+    }
     errno = 0;
     is_str(watch_next(h), "NULL",
            "xs_read_watch returns NULL, no hang, "

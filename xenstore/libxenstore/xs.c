@@ -154,8 +154,9 @@ out:
     return rc;
 }
 
-/* Keep the pipe in step with the queue: one byte iff events are queued.
- * Called with watch_lock held. */
+/* Keep the pipe in step with the queue: one byte iff events are queued
+ * or the connection is dead (so a poller on xs_fileno() wakes and learns
+ * it from xs_read_watch/xs_check_watch).  Called with watch_lock held. */
 static void watch_pipe_sync(struct xs_handle *h, bool was_empty)
 {
     bool empty = h->watch_head == NULL;
@@ -163,6 +164,8 @@ static void watch_pipe_sync(struct xs_handle *h, bool was_empty)
 
     if (h->watch_pipe[1] < 0 || was_empty == empty)
         return;
+    if (empty && handle_dead(h))
+        return; /* the dead connection's byte stays */
     if (empty) {
         while (read(h->watch_pipe[0], &c, 1) == 1)
             ;
@@ -223,6 +226,11 @@ static void *reader_main(void *arg)
     pthread_cond_broadcast(&h->reply_cond);
     pthread_mutex_unlock(&h->reply_lock);
     pthread_mutex_lock(&h->watch_lock);
+    if (!h->watch_head && h->watch_pipe[1] >= 0) {
+        char c = 'd';
+        while (write(h->watch_pipe[1], &c, 1) < 0 && errno == EINTR)
+            ;
+    }
     pthread_cond_broadcast(&h->watch_cond);
     pthread_mutex_unlock(&h->watch_lock);
     return NULL;
