@@ -234,6 +234,14 @@ project_files | while read -r f; do
     mkdir -p "$STAGE$XEN_ROOT/$(dirname "$f")"
     cp -p "$XEN_ROOT/$f" "$STAGE$XEN_ROOT/$f"
 done
+# The ring-0 instruction probe of scenario kvm, built with the host's
+# compiler (its C library is copied like the others').
+mkdir -p "$OUT/bin" "$STAGE/lab/bin"
+if [ ! -x "$OUT/bin/kvm_probe" ] || [ "$LAB/kvm_probe.c" -nt "$OUT/bin/kvm_probe" ]; then
+    ${CC:-cc} -O2 -Wall -Wextra -o "$OUT/bin/kvm_probe" "$LAB/kvm_probe.c" ||
+        die "cannot build $LAB/kvm_probe.c"
+fi
+cp "$OUT/bin/kvm_probe" "$STAGE/lab/bin/kvm_probe"
 # Host tools the project's scripts use that busybox lacks (xencommons
 # starts the daemons under nohup).
 for tool in $HOST_TOOLS; do
@@ -241,7 +249,7 @@ for tool in $HOST_TOOLS; do
     cp -L "$p" "$STAGE/usr/bin/$tool"
 done
 # Shared libraries of every dynamic ELF executable, at their host paths.
-find "$STAGE$XEN_ROOT" "$STAGE/usr/bin" -type f -perm -u+x | while read -r f; do
+find "$STAGE$XEN_ROOT" "$STAGE/usr/bin" "$STAGE/lab/bin" -type f -perm -u+x | while read -r f; do
     [ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || continue
     ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
 done | LC_ALL=C sort -u | while read -r lib; do
