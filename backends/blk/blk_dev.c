@@ -357,8 +357,22 @@ static int req_copy_indirect(struct blk_req *r, const grant_ref_t *grefs,
     struct blk_conn *c = r->q->conn;
     xengnttab_grant_copy_segment_t cs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
     size_t left = nsegs * sizeof(struct blkif_request_segment);
-    unsigned int n = 0;
+    unsigned int n = 0,
+                 npages = (unsigned int)((left + PAGE_BYTES - 1) / PAGE_BYTES);
+    uint8_t *pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+    int rc;
 
+    /* Persistent frontends grant their indirect pages persistently too:
+     * read them through the cached mapping (no round trip to xen-hv). */
+    rc = c->cfg.persistent ? pgnt_get(c, grefs, npages, pages) : -ENOSPC;
+    if (rc == -EINVAL)
+        return rc;
+    if (rc == 0) {
+        for (unsigned int i = 0; i < npages; i++, left -= PAGE_BYTES)
+            memcpy((uint8_t *)r->segs + (size_t)i * PAGE_BYTES, pages[i],
+                   left < PAGE_BYTES ? left : PAGE_BYTES);
+        return 0;
+    }
     while (left) {
         size_t len = left < PAGE_BYTES ? left : PAGE_BYTES;
         memset(&cs[n], 0, sizeof(cs[n]));
@@ -701,8 +715,11 @@ static void on_evtchn(evutil_socket_t fd, short what, void *arg)
     p = xenevtchn_pending(q->xce);
     if (p < 0)
         return;
-    xenevtchn_unmask(q->xce, (evtchn_port_t)p);
     q->conn->st.notify_in++;
+    /* The requests first: the unmask is a round trip to xen-hv, and
+     * whatever arrives meanwhile is seen by the second look. */
+    queue_take(q);
+    xenevtchn_unmask(q->xce, (evtchn_port_t)p);
     queue_take(q);
 }
 

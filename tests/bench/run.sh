@@ -162,3 +162,15 @@ if [ "$(id -u)" = 0 ] && [ -x "$ROOT/toolstack/xl/xl" ] &&
 else
     echo "bench xl: needs root and a built toolstack, nothing measured"
 fi
+
+# bench blk (issue 6): blkback through the program frontend (a process
+# domain: real ring, grants, event channels) against an io_uring O_DIRECT
+# loop on the same file in the same run: 4 KiB random IOPS at QD1/QD32,
+# 1 MiB sequential MB/s, ratios, event-channel sends per request.
+if [ "$(id -u)" = 0 ] && [ -x "$BENCH/blk/bench_blk" ] &&
+    [ -x "$ROOT/backends/blk/blkback" ]; then
+    XEN_ROOT=$ROOT XENHV=$XENHV "$BENCH/blk/bench_blk" 256 ||
+        echo "bench blk: failed"
+else
+    echo "bench blk: needs root, tests/bench/blk/bench_blk and blkback built, nothing measured"
+fi

@@ -156,19 +156,23 @@ static inline void blk_env_stop(void)
     }
 }
 
-/* Is blkback's log showing needle? */
-static inline bool blk_log_has(const char *needle)
+/* blkback's log so far (its first MiB), NUL-terminated; "" if none. */
+static inline const char *blk_log_read(void)
 {
     static char buf[1 << 20];
     int fd = open(env.bb_log, O_RDONLY);
-    ssize_t n;
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
 
-    if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     buf[n > 0 ? n : 0] = 0;
-    return strstr(buf, needle) != NULL;
+    return buf;
+}
+
+/* Is blkback's log showing needle? */
+static inline bool blk_log_has(const char *needle)
+{
+    return strstr(blk_log_read(), needle) != NULL;
 }
 
 /* A file of bytes with seeded pseudo-random content; 0 or -1. */

@@ -71,6 +71,7 @@ struct bfp {
     uint64_t sectors;
     unsigned int info, max_indirect;
     struct bfp_stats st;
+    evtchn_port_t masked; /* fired, not unmasked yet */
 };
 
 static long long now_ms(void)
@@ -268,6 +269,7 @@ static void rings_teardown(struct bfp *f)
         q->ring = NULL;
     }
     f->nq = 0;
+    f->masked = 0;
     f->connected = false;
 }
 
@@ -387,6 +389,15 @@ bool bfp_feature(const struct bfp *f, const char *key)
 /* Pages for slot s (npages data + ind indirect), or -1 (none free now). */
 static int slot_pages(struct bfp *f, struct bfp_slot *s, unsigned int total)
 {
+    if (f->opts.persistent && f->opts.alias) {
+        if (total > f->pool_n)
+            return -1;
+        for (unsigned int i = 0; i < total; i++) {
+            s->pages[i] = f->pool + (size_t)i * PAGE_BYTES;
+            s->refs[i] = f->pool_refs[i];
+        }
+        return 0;
+    }
     if (f->opts.persistent) {
         if (f->pool_nfree < total)
             return -1;
@@ -410,7 +421,9 @@ static int slot_pages(struct bfp *f, struct bfp_slot *s, unsigned int total)
 
 static void slot_release(struct bfp *f, struct bfp_slot *s)
 {
-    if (f->opts.persistent) {
+    if (f->opts.persistent && f->opts.alias) {
+        /* nothing was taken from the pool */
+    } else if (f->opts.persistent) {
         for (unsigned int i = 0; i < s->npages; i++)
             f->pool_free[f->pool_nfree++] = s->pool_idx[i];
     } else if (s->shared) {
@@ -536,7 +549,9 @@ static unsigned int reap(struct bfp *f)
     return done;
 }
 
-/* Wait for an event up to ms; 1 if one came. */
+/* Wait for an event up to ms; 1 if one came.  The port stays masked
+ * until unmask_pending (after the ring was looked at: the unmask is a
+ * round trip to xen-hv, kept off the path to the responses). */
 static int wait_evtchn(struct bfp *f, int ms)
 {
     struct pollfd p = {.fd = xenevtchn_fd(f->xce), .events = POLLIN};
@@ -546,10 +561,18 @@ static int wait_evtchn(struct bfp *f, int ms)
         return 0;
     port = xenevtchn_pending(f->xce);
     if (port >= 0) {
-        xenevtchn_unmask(f->xce, (evtchn_port_t)port);
+        f->masked = (evtchn_port_t)port;
         f->st.notify_in++;
     }
     return 1;
+}
+
+static void unmask_pending(struct bfp *f)
+{
+    if (f->masked) {
+        xenevtchn_unmask(f->xce, f->masked);
+        f->masked = 0;
+    }
 }
 
 int bfp_reconnect(struct bfp *f, int timeout_ms)
@@ -603,6 +626,10 @@ int bfp_run(struct bfp *f, struct bfp_io *io, unsigned int n,
         if (got) {
             last = now_ms();
             continue;
+        }
+        if (f->masked) {
+            unmask_pending(f);
+            continue; /* look again before sleeping */
         }
         if (wait_evtchn(f, 50))
             continue;
@@ -707,6 +734,7 @@ int bfp_raw_response(struct bfp *f, blkif_response_t *rsp, int timeout_ms)
             continue;
         if (now_ms() >= end)
             return -1;
+        unmask_pending(f);
         wait_evtchn(f, 20);
     }
 }

@@ -222,19 +222,10 @@ static void durable(struct xs_handle *xs, void *argp)
  * name, in that order. */
 static bool restart_sequence(const char *name)
 {
-    static char buf[1 << 20];
     const char *want[3] = {": state 6", ": state 2", ": state 4"};
+    const char *p = blk_log_read();
     char needle[80];
-    const char *p;
-    int fd = open(env.bb_log, O_RDONLY);
-    ssize_t n;
 
-    if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    p = buf;
     for (const char *q; (q = strstr(p, "serving"));)
         p = q + 1;
     for (int i = 0; i < 3; i++) {

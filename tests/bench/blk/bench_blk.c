@@ -1,0 +1,277 @@
+/*
+ * bench_blk — blkback measured through the program frontend (a process
+ * domain: grants, event channels and the blkif ring, persistent grants)
+ * next to an io_uring O_DIRECT loop on the same file in the same run:
+ * 4 KiB random read and write IOPS at queue depth 1 and 32, 1 MiB
+ * sequential read and write MB/s, the ratio (target >= 0.9 at QD32 and
+ * sequential), and event-channel sends per request in each direction
+ * (target: at most one per batch).
+ *
+ * Shapes: the reference issues the same sizes at the same depth.  For
+ * 1 MiB sequential the frontend sends each MiB as 4 indirect requests of
+ * 256 KiB at once (a process domain can share only 1 MiB, so these
+ * requests point at the same 64 granted pages; the data is not looked at)
+ * while the reference reads or writes 1 MiB per SQE, depth 1: 1 MiB in
+ * flight on both sides.
+ *
+ *   bench_blk [FILE_MIB]      (root; /dev/kvm; default 256 MiB)
+ */
+#include <liburing.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "blk_harness.h"
+
+#define SECONDS 2.0
+
+struct shape {
+    const char *name;
+    uint8_t op;
+    uint32_t bytes; /* per I/O */
+    unsigned int depth;
+    bool seq;
+    unsigned int split; /* frontend requests per I/O */
+};
+
+static const struct shape shapes[] = {
+    {"4k randread qd1", BLKIF_OP_READ, 4096, 1, false, 1},
+    {"4k randread qd32", BLKIF_OP_READ, 4096, 32, false, 1},
+    {"4k randwrite qd1", BLKIF_OP_WRITE, 4096, 1, false, 1},
+    {"4k randwrite qd32", BLKIF_OP_WRITE, 4096, 32, false, 1},
+    {"1m seqread", BLKIF_OP_READ, 1u << 20, 1, true, 4},
+    {"1m seqwrite", BLKIF_OP_WRITE, 1u << 20, 1, true, 4},
+};
+#define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+static uint64_t file_bytes;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t next_off(const struct shape *s, uint64_t *x, uint64_t *pos)
+{
+    uint64_t off;
+
+    if (s->seq) {
+        off = *pos;
+        *pos = (*pos + s->bytes) % file_bytes;
+        return off;
+    }
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (*x % (file_bytes / s->bytes)) * s->bytes;
+}
+
+/* The reference: io_uring, O_DIRECT, same file; I/Os per second. */
+static double ref_run(const char *path, const struct shape *s)
+{
+    struct io_uring ring;
+    struct io_uring_cqe *cqe;
+    uint8_t *buf;
+    uint64_t x = 88172645463325252ull, pos = 0, done = 0;
+    unsigned int inflight = 0;
+    double t0, t = 0;
+    int fd = open(path, O_RDWR | O_DIRECT);
+
+    if (fd < 0 || io_uring_queue_init(64, &ring, 0) < 0)
+        return 0;
+    buf = aligned_alloc(4096, (size_t)s->bytes * s->depth);
+    memset(buf, 0x3c, (size_t)s->bytes * s->depth);
+    t0 = now_s();
+    do {
+        while (inflight < s->depth) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+            uint8_t *b = buf + (size_t)(done + inflight) % s->depth * s->bytes;
+            if (s->op == BLKIF_OP_READ)
+                io_uring_prep_read(sqe, fd, b, s->bytes, next_off(s, &x, &pos));
+            else
+                io_uring_prep_write(sqe, fd, b, s->bytes,
+                                    next_off(s, &x, &pos));
+            inflight++;
+        }
+        io_uring_submit(&ring);
+        if (io_uring_wait_cqe(&ring, &cqe) < 0)
+            break;
+        io_uring_cqe_seen(&ring, cqe);
+        inflight--;
+        done++;
+        t = now_s();
+    } while (t - t0 < SECONDS);
+    while (inflight--)
+        if (io_uring_wait_cqe(&ring, &cqe) == 0)
+            io_uring_cqe_seen(&ring, cqe);
+    io_uring_queue_exit(&ring);
+    close(fd);
+    free(buf);
+    return (double)done / (t - t0);
+}
+
+struct fe_arg {
+    char path[128];
+    uint32_t devid;
+    int res_fd; /* "index iops fe_sends fe_events requests" lines */
+    int go_fd;  /* the parent says when the next shape may start */
+};
+
+/* The frontend side, as a process domain: one line per shape. */
+static void fe_bench(struct xs_handle *xs, void *argp)
+{
+    struct fe_arg *a = argp;
+    struct bfp_opts o = {.persistent = true, .alias = true, .pool_pages = 72};
+    struct bfp *f = bfp_open(xs, a->devid, &o);
+    static struct bfp_io io[4096];
+    char line[160], c;
+
+    if (!f ||
+        bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid, a->path,
+                          true) ||
+        bfp_connect(f, 10000))
+        return; /* the parent reads no line and says so */
+    for (unsigned int k = 0; k < NSHAPES; k++) {
+        const struct shape *s = &shapes[k];
+        uint32_t req_bytes = s->bytes / s->split;
+        uint64_t x = 88172645463325252ull, pos = 0, done = 0;
+        struct bfp_stats st0, st1;
+        double t0, t = 0;
+        /* Long runs: the depth stays full but for the last few. */
+        unsigned int batch = s->seq ? 64 * s->split : 1024;
+
+        if (read(a->go_fd, &c, 1) != 1)
+            return;
+        bfp_get_stats(f, &st0);
+        t0 = now_s();
+        do {
+            /* depth I/Os in flight: depth * split requests. */
+            for (unsigned int i = 0; i < batch; i += s->split) {
+                uint64_t off = next_off(s, &x, &pos);
+                for (unsigned int j = 0; j < s->split; j++)
+                    io[i + j] = (struct bfp_io){
+                        .op = s->op,
+                        .sector = (off + (uint64_t)j * req_bytes) / 512,
+                        .nsects = req_bytes / 512};
+            }
+            if (bfp_run(f, io, batch, s->depth * s->split, 5000))
+                break;
+            done += batch / s->split;
+            t = now_s();
+        } while (t - t0 < SECONDS);
+        bfp_get_stats(f, &st1);
+        snprintf(line, sizeof(line), "%u %.1f %llu %llu %llu\n", k,
+                 (double)done / (t - t0),
+                 (unsigned long long)(st1.notify_out - st0.notify_out),
+                 (unsigned long long)(st1.notify_in - st0.notify_in),
+                 (unsigned long long)(st1.requests - st0.requests));
+        if (write(a->res_fd, line, strlen(line)) < 0)
+            return;
+    }
+    bfp_disconnect(f, 5000);
+    bfp_close(f);
+}
+
+/* blkback's counters for the device (SIGUSR1 writes them to its log). */
+static void be_counters(uint32_t devid, unsigned long long *in,
+                        unsigned long long *out)
+{
+    const char *buf, *p = NULL, *q;
+    char needle[48];
+
+    *in = *out = 0;
+    kill(env.bb, SIGUSR1);
+    usleep(100000);
+    buf = blk_log_read();
+    snprintf(needle, sizeof(needle), "/%u requests=", devid);
+    for (q = buf; (q = strstr(q, needle)); q++)
+        p = q;
+    if (!p)
+        return;
+    if ((q = strstr(p, "notify_in=")))
+        *in = strtoull(q + 10, NULL, 10);
+    if ((q = strstr(p, "notify_out=")))
+        *out = strtoull(q + 11, NULL, 10);
+}
+
+int main(int argc, char **argv)
+{
+    const char *why = blk_env_start();
+    unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
+    struct fe_arg a = {.devid = 51712};
+    double ref[NSHAPES];
+    int res[2], go[2];
+    unsigned long long bin0 = 0, bout0 = 0, bin1 = 0, bout1 = 0;
+    struct blk_child c;
+    FILE *rf;
+
+    tap_init_output();
+    if (why) {
+        printf("bench blk: nothing measured: %s\n", why);
+        return 0;
+    }
+    if (mib < 16 || mib > 4096)
+        mib = 256;
+    file_bytes = (uint64_t)mib << 20;
+    snprintf(a.path, sizeof(a.path), "/var/tmp/bench-blk-%d.img",
+             (int)getpid());
+    if (blk_make_file(a.path, file_bytes, 5)) {
+        printf("bench blk: cannot write %s\n", a.path);
+        blk_env_stop();
+        return 0;
+    }
+    for (unsigned int k = 0; k < NSHAPES; k++)
+        ref[k] = ref_run(a.path, &shapes[k]);
+    if (pipe(res) || pipe(go))
+        return 1;
+    a.res_fd = res[1];
+    a.go_fd = go[0];
+    c = blk_child_start(fe_bench, &a);
+    close(res[1]);
+    rf = fdopen(res[0], "r");
+    printf("bench blk: file %lu MiB on %s, O_DIRECT both sides, %.0f s per "
+           "shape; frontend = program frontend (process domain, persistent "
+           "grants) -> blkback; reference = io_uring loop\n",
+           mib, "/var/tmp", SECONDS);
+    for (unsigned int k = 0; k < NSHAPES; k++) {
+        const struct shape *s = &shapes[k];
+        unsigned int idx;
+        double iops;
+        unsigned long long sends, events, reqs;
+        char line[200];
+
+        be_counters(a.devid, &bin0, &bout0);
+        if (write(go[1], "g", 1) != 1 || !fgets(line, sizeof(line), rf) ||
+            sscanf(line, "%u %lf %llu %llu %llu", &idx, &iops, &sends, &events,
+                   &reqs) != 5) {
+            printf("bench blk: %s: the frontend failed\n", s->name);
+            break;
+        }
+        be_counters(a.devid, &bin1, &bout1);
+        if (s->seq)
+            printf("bench blk: %-18s frontend %8.1f MB/s  io_uring %8.1f "
+                   "MB/s  ratio %.2f (target >= 0.9)\n",
+                   s->name, iops * s->bytes / 1e6, ref[k] * s->bytes / 1e6,
+                   ref[k] > 0 ? iops / ref[k] : 0);
+        else
+            printf("bench blk: %-18s frontend %8.0f IOPS  io_uring %8.0f "
+                   "IOPS  ratio %.2f%s\n",
+                   s->name, iops, ref[k], ref[k] > 0 ? iops / ref[k] : 0,
+                   s->depth > 1 ? " (target >= 0.9)" : "");
+        printf("bench blk: %-18s notifications per request: frontend->"
+               "backend %.3f, backend->frontend %.3f (requests %llu, "
+               "depth %u; target <= 1 per batch)\n",
+               s->name, reqs ? (double)sends / reqs : 0,
+               reqs ? (double)(bout1 - bout0) / reqs : 0, reqs,
+               s->depth * s->split);
+    }
+    close(go[1]);
+    blk_child_finish(c, 0, "bench frontend");
+    fclose(rf);
+    unlink(a.path);
+    blk_env_stop();
+    return 0;
+}
