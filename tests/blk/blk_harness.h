@@ -85,7 +85,11 @@ static inline pid_t blk_start_blkback(const char *extra)
 
     snprintf(bin, sizeof(bin), "%s/backends/blk/blkback",
              root ? root : "../..");
-    char *argv[] = {bin, "-N", "--log-file", env.bb_log, (char *)extra, NULL};
+    static char pidf[128];
+
+    snprintf(pidf, sizeof(pidf), "%s/blkback.pid", env.dir);
+    char *argv[] = {bin,          "-N", "--log-file",  env.bb_log,
+                    "--pid-file", pidf, (char *)extra, NULL};
     return blk_spawn_ready(argv, env.bb_log);
 }
 
@@ -167,6 +171,33 @@ static inline const char *blk_log_read(void)
         close(fd);
     buf[n > 0 ? n : 0] = 0;
     return buf;
+}
+
+/* The pid blkback wrote to its --pid-file, or -1. */
+static inline int blk_pid_file(void)
+{
+    char path[128];
+    int pid = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/blkback.pid", env.dir);
+    f = fopen(path, "r");
+    if (f && fscanf(f, "%d", &pid) != 1)
+        pid = -1;
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+/* Wait up to 2 s for needle in blkback's log. */
+static inline bool blk_log_wait(const char *needle)
+{
+    for (int i = 0; i < 200; i++) {
+        if (strstr(blk_log_read(), needle))
+            return true;
+        usleep(10000);
+    }
+    return false;
 }
 
 /* Is blkback's log showing needle? */

@@ -243,10 +243,11 @@ int main(void)
     volatile int *stop;
     struct arg a[3];
     struct blk_child ev, nb;
+    struct xs_handle *xs;
 
     if (why)
         tap_skip_all(why);
-    tap_plan(25 * 2 + 2 + 3);
+    tap_plan(25 * 2 + 2 + 5);
     stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                 -1, 0);
     for (int i = 0; i < 3; i++) {
@@ -263,6 +264,24 @@ int main(void)
     blk_child_finish(ev, 25, "copied grants");
     *stop = 1;
     blk_child_finish(nb, 2, "neighbour");
+    /* Bad toolstack input: a missing image, a frontend that is not the
+     * backend directory's domain, directory names that are not numbers. */
+    xs = xs_open(0);
+    if (xs) {
+        bfp_toolstack_add(xs, 150, 777, "/nonexistent/disk.img", true);
+        xs_write(xs, XBT_NULL, "/local/domain/0/backend/vbd/151/778/frontend",
+                 "/local/domain/152/device/vbd/778", 32);
+        xs_write(xs, XBT_NULL,
+                 "/local/domain/0/backend/vbd/151/778/frontend-id", "152", 3);
+        xs_write(xs, XBT_NULL, "/local/domain/0/backend/vbd/abc/-1/params",
+                 "/etc/passwd", 11);
+    }
+    ok(blk_log_wait("vbd/150/777: cannot open"),
+       "a missing image: logged, the device left alone");
+    ok(blk_log_wait("vbd/151/778: frontend/frontend-id missing or not"),
+       "frontend-id of another domain: logged, ignored");
+    if (xs)
+        xs_close(xs);
     ok(kill(env.bb, 0) == 0, "blkback still runs");
     ok(blk_log_has("out of range"), "the index attacks are logged");
     ok(blk_log_has("duplicate request id"), "the duplicate id is logged");

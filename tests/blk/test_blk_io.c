@@ -15,7 +15,8 @@
 
 struct rw_arg {
     uint32_t devid;
-    char path[128];
+    char path[128];  /* what blkback serves */
+    char model[128]; /* the file holding the bytes ("" = path) */
     struct bfp_opts opts;
     uint32_t seed;
     unsigned int rounds;
@@ -66,8 +67,9 @@ static struct bfp *attach(struct xs_handle *xs, uint32_t devid,
 static void rw_scenario(struct xs_handle *xs, void *argp)
 {
     struct rw_arg *a = argp;
+    const char *file = a->model[0] ? a->model : a->path;
     uint32_t x = a->seed;
-    uint8_t *model = read_file(a->path, DISK_BYTES), *now;
+    uint8_t *model = read_file(file, DISK_BYTES), *now;
     struct bfp_io io[8];
     uint8_t *bufs[8];
     bool all_ok = true, rd_ok = true, match = true, indirect = false;
@@ -100,7 +102,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     }
     c_ok(all_ok && indirect, "%u random writes answered OKAY (some indirect)",
          a->rounds * 8);
-    now = read_file(a->path, DISK_BYTES);
+    now = read_file(file, DISK_BYTES);
     c_ok(now && memcmp(now, model, DISK_BYTES) == 0,
          "the file holds exactly the bytes written");
     free(now);
@@ -223,6 +225,8 @@ static void ro_scenario(struct xs_handle *xs, void *argp)
     free(before);
 }
 
+static struct rw_arg loop_arg;
+
 int main(void)
 {
     const char *why = blk_env_start();
@@ -231,7 +235,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(10 * 4 + 12 + 8 + 2);
+    tap_plan(10 * 5 + 12 + 8 + 3);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -262,8 +266,38 @@ int main(void)
     blk_child_finish(c1, 10, "two at once, first");
     blk_child_finish(c2, 10, "two at once, second");
 
+    /* A block device: a loop device over a seventh file, if we can. */
+    {
+        char cmd[256], dev[64] = "";
+        FILE *p;
+        snprintf(loop_arg.path, sizeof(loop_arg.path), "%s/disk6.img", env.dir);
+        blk_make_file(loop_arg.path, DISK_BYTES, 77);
+        snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null",
+                 loop_arg.path);
+        p = popen(cmd, "r");
+        if (p && fgets(dev, sizeof(dev), p))
+            dev[strcspn(dev, "\n")] = 0;
+        if (p)
+            pclose(p);
+        if (strncmp(dev, "/dev/loop", 9) == 0) {
+            loop_arg.devid = 51712 + 16 * 7;
+            loop_arg.seed = 77;
+            loop_arg.rounds = 12;
+            loop_arg.opts = (struct bfp_opts){.persistent = true};
+            memcpy(loop_arg.model, loop_arg.path, sizeof(loop_arg.model));
+            snprintf(loop_arg.path, sizeof(loop_arg.path), "%s", dev);
+            c1 = blk_child_start(rw_scenario, &loop_arg);
+            blk_child_finish(c1, 10, "block device (loop)");
+            snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
+            if (system(cmd))
+                tap_diag("losetup -d %s failed", dev);
+        } else {
+            tap_skip(10, "no loop device (losetup) to serve a block device");
+        }
+    }
     ok(kill(env.bb, 0) == 0, "blkback still runs");
     ok(blk_log_has("requests="), "blkback logged per-device counters");
+    ok(blk_pid_file() == env.bb, "--pid-file holds blkback's pid");
     blk_env_stop();
     return tap_done();
 }
