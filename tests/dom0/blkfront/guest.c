@@ -3,13 +3,13 @@
  * (xenkern/blkfront.h) against blkback, set up by test_blkfront.c.
  *
  * Command line: devid=<virtual-device> seed=<workload seed>
- * restart=<0|1>.  The guest opens the vbd with two queues (when offered),
- * runs pattern.h's writes and discards, reading every range back and
- * keeping a shadow of the whole device, reads the device back in one
- * batch, flushes, measures a small workload (diagnostics "# bench ..."),
- * optionally waits while dom0 restarts blkback (ready/restart) and checks
- * that I/O goes on after the reconnection, then closes the device.
- * Nodes under data/ tell dom0 what it should see.
+ * restart=<0|1> bad=<0|1> (bad_backend() below instead).  The guest opens the
+ * vbd with two queues (when offered), runs pattern.h's writes and discards,
+ * reading every range back and keeping a shadow of the whole device, reads the
+ * device back in one batch, flushes, measures a small workload (diagnostics "#
+ * bench ..."), optionally waits while dom0 restarts blkback (ready/restart) and
+ * checks that I/O goes on after the reconnection, then closes the device. Nodes
+ * under data/ tell dom0 what it should see.
  */
 #include <stdint.h>
 #include <xen/errno.h>
@@ -164,13 +164,13 @@ static void bench(struct blk_dev *dev, uint64_t seed)
     blk_get_stats(dev, &a);
     t0 = time_now_ns();
     for (unsigned int i = 0; i < 4 && !fails; i++)
-        fails += blk_write(dev, 2048, shadow + 2048 * 512, 2048) != 0;
+        fails += blk_write(dev, 1024, shadow + 1024 * 512, 2048) != 0;
     ns = time_now_ns() - t0;
     diag("bench: seq write 1 MiB x4 in 128 KiB requests: %llu MB/s",
          (unsigned long long)mbps(4 << 20, ns));
     t0 = time_now_ns();
     for (unsigned int i = 0; i < 4 && !fails; i++)
-        fails += blk_read(dev, 2048, buf, 2048) != 0;
+        fails += blk_read(dev, 1024, buf, 2048) != 0;
     ns = time_now_ns() - t0;
     diag("bench: seq read 1 MiB x4 in 128 KiB requests: %llu MB/s",
          (unsigned long long)mbps(4 << 20, ns));
@@ -207,6 +207,82 @@ static void bench(struct blk_dev *dev, uint64_t seed)
        (unsigned long long)(b.requests - a.requests));
 }
 
+/*
+ * role=bad: test_blkfront.c itself is the backend, offering none of the
+ * optional features and answering requests at sectors BAD_ERROR,
+ * BAD_STATUS and BAD_ID with BLKIF_RSP_ERROR, a status outside blkif.h,
+ * and an id that was never sent.
+ */
+#define BAD_ERROR  40
+#define BAD_STATUS 41
+#define BAD_ID     42
+#define BAD_TESTS  13
+
+static void fill_bytes(uint8_t *p, size_t n, uint8_t seed)
+{
+    for (size_t i = 0; i < n; i += 8)
+        *(uint64_t *)(p + i) = bf_word(seed, 0, i / 8, 0);
+}
+
+static void bad_backend(unsigned int devid)
+{
+    const struct blk_info *in;
+    struct blk_stats st;
+    struct blk_dev *dev;
+    unsigned int free0;
+    int rc;
+
+    tap_plan(BAD_TESTS);
+    diag("time: start at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
+    rc = blk_open(devid, 0, &dev);
+    diag("time: open at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
+    is_int(rc, 0, "blk_open(%u) against a backend without features", devid);
+    if (rc)
+        bail_out("no device");
+    in = blk_get_info(dev);
+    ok(in->nr_queues == 1 && in->max_segs == BLKIF_MAX_SEGMENTS_PER_REQUEST &&
+           !in->persistent && !in->flush && !in->barrier && !in->discard,
+       "one ring, 11 segments, no persistent grants, flush or discard");
+
+    free0 = gnttab_free_count();
+    fill_bytes(shadow, 16 * 512, 1);
+    rc = blk_write(dev, 0, shadow, 16);
+    ok(rc == 0 && blk_read(dev, 0, buf, 16) == 0 && same(buf, shadow, 16 * 512),
+       "16 sectors written and read back (rc %d)", rc);
+    blk_get_stats(dev, &st);
+    is_int(gnttab_free_count(), free0,
+           "without feature-persistent every data grant was ended");
+
+    fill_bytes(shadow, 96 * 512, 2);
+    rc = blk_write(dev, 0, shadow, 96);
+    ok(rc == 0 && blk_read(dev, 0, buf, 96) == 0 && same(buf, shadow, 96 * 512),
+       "96 sectors (12 pages) written and read back (rc %d)", rc);
+    blk_get_stats(dev, &st);
+    is_int((long long)st.indirect, 0,
+           "no indirect request without the feature");
+    is_int(blk_flush(dev), -XEN_EOPNOTSUPP, "flush refused: no feature");
+    is_int(blk_discard(dev, 0, 8), -XEN_EOPNOTSUPP,
+           "discard refused: no feature");
+    is_int(blk_read(dev, BAD_ERROR, buf, 1), -XEN_EIO,
+           "BLKIF_RSP_ERROR fails the read with -EIO");
+    rc = blk_read(dev, BAD_STATUS, buf, 1);
+    blk_get_stats(dev, &st);
+    ok(rc == -XEN_EIO && st.bad_status == 1,
+       "a status outside blkif.h fails the read (rc %d) and is counted", rc);
+    is_int(blk_read(dev, 0, buf, 8), 0, "the device still works");
+    rc = blk_read(dev, BAD_ID, buf, 1);
+    ok(rc == -XEN_EIO && blk_read(dev, 0, buf, 8) == -XEN_EIO,
+       "an unknown response id breaks the device (rc %d); later calls fail",
+       rc);
+    diag("time: close at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
+    is_int(blk_close(dev), 0, "blk_close after the backend unmapped");
+    diag("time: closed at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
+}
+
 void test_main(void)
 {
     unsigned int devid = (unsigned int)cmdline_get_u64("devid", 51712);
@@ -217,12 +293,16 @@ void test_main(void)
     struct blk_dev *dev;
     int rc;
 
-    tap_plan(NR_TESTS);
     rc = xenbus_init();
     if (rc == 0)
         rc = gnttab_init();
     if (rc)
         bail_out("xenbus_init/gnttab_init: %d", rc);
+    if (cmdline_get_u64("bad", 0)) {
+        bad_backend(devid);
+        return;
+    }
+    tap_plan(NR_TESTS);
     rc = blk_open(devid, 2, &dev);
     is_int(rc, 0, "blk_open(%u): the handshake reached Connected", devid);
     if (rc)
@@ -238,8 +318,14 @@ void test_main(void)
     ok(!in->readonly, "the device is writable");
     xenbus_printf(XBT_NIL, "data", "queues", "%u", in->nr_queues);
 
+    diag("time: connected at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
     workload(dev, seed, in->discard);
+    diag("time: workload done at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
     whole_device(dev, "in one call");
+    diag("time: whole device at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
 
     blk_get_stats(dev, &st);
     if (in->max_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST)
@@ -265,6 +351,8 @@ void test_main(void)
        blk_get_info(dev)->nr_queues);
 
     bench(dev, seed);
+    diag("time: bench done at %llu ms",
+         (unsigned long long)(time_now_ns() / 1000000));
     blk_get_stats(dev, &st);
     if (in->persistent)
         ok(st.grants <= in->nr_queues * BLKFRONT_POOL_PAGES &&

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#define BF_SECTORS       8192 /* the image: 4 MiB */
+#define BF_SECTORS       4096 /* the image: 2 MiB */
 #define BF_NR_OPS        40
 #define BF_DISCARD_ALIGN 128 /* sectors: 64 KiB */
 

@@ -35,8 +35,11 @@
 #include "harness.h"
 #include "xenhv_layout.h"
 #include <xenctrl.h>
+#include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 #include <xenstore.h>
+#include <xen/io/blkif.h>
 #include "tap.h"
 
 #include "pattern.h"
@@ -44,7 +47,14 @@
 #define STORE_GFN   ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
 #define DEVID       51712 /* xvda: (202 << 8) | 0, xen-vbd-interface */
 #define GUEST_TESTS 19
-#define SEED        0x5eed1234ULL
+#define BAD_DEVID   51728 /* xvdb */
+#define BAD_TESTS   13
+#define BAD_SECTORS 256
+/* The sectors at which the fake backend misbehaves (guest.c agrees). */
+#define BAD_ERROR  40
+#define BAD_STATUS 41
+#define BAD_ID     42
+#define SEED       0x5eed1234ULL
 
 static xc_interface *xch;
 static xenforeignmemory_handle *fmem;
@@ -154,6 +164,22 @@ static void guest_console(int d, int all)
 }
 
 /*
+ * Destroy guest d and forget it in xenstored (XS_RELEASE, its home and
+ * backend directories), so the next guest may get the same domid.
+ * Returns the destroy's result.
+ */
+static int guest_destroy(int d)
+{
+    char path[64];
+    int rc = simple(XENHV_OP_DOMAIN_DESTROY, d);
+
+    xs_release_domain(xs, (unsigned int)d);
+    snprintf(path, sizeof(path), "/local/domain/%d", d);
+    xs_rm(xs, XBT_NULL, path);
+    return rc;
+}
+
+/*
  * A paused guest built with cmdline, its store ring zeroed, its store
  * port allocated for domain 0 and both HVM params set, then introduced to
  * xenstored with a home it owns.  Returns the domid or -1.
@@ -167,6 +193,13 @@ static int guest_setup(const char *cmdline)
     int d = create("blkfront"), port;
 
     if (d <= 0 || build(d, cmdline) != 0)
+        return -1;
+    /* A fresh handle per guest: it keeps a domain's memory by domid, and
+     * xen-hv gives a destroyed domain's id to the next one. */
+    if (fmem)
+        xenforeignmemory_close(fmem);
+    fmem = xenforeignmemory_open(NULL, 0);
+    if (!fmem)
         return -1;
     ring = xenforeignmemory_map(fmem, (uint32_t)d, PROT_READ | PROT_WRITE, 1,
                                 &gfn, NULL);
@@ -198,7 +231,8 @@ static int guest_setup(const char *cmdline)
  * the backend directory owned by domain 0 and readable by the guest, the
  * frontend directory owned by the guest and readable by domain 0.
  */
-static int vbd_write(int d, const char *file, char *be, char *fe, size_t len)
+static int vbd_write(int d, const char *file, int devid, const char *type,
+                     char *be, char *fe, size_t len)
 {
     struct xs_permissions bep[2] = {
         {.id = 0, .perms = XS_PERM_NONE},
@@ -213,8 +247,8 @@ static int vbd_write(int d, const char *file, char *be, char *fe, size_t len)
     char path[400], dom[16];
     int rc = 0;
 
-    snprintf(be, len, "/local/domain/0/backend/vbd/%d/%d", d, DEVID);
-    snprintf(fe, len, "/local/domain/%d/device/vbd/%d", d, DEVID);
+    snprintf(be, len, "/local/domain/0/backend/%s/%d/%d", type, d, devid);
+    snprintf(fe, len, "/local/domain/%d/device/vbd/%d", d, devid);
     snprintf(dom, sizeof(dom), "%d", d);
     rc |= !xs_mkdir(xs, XBT_NULL, be);
     rc |= !xs_set_permissions(xs, XBT_NULL, be, bep, 2);
@@ -233,7 +267,7 @@ static int vbd_write(int d, const char *file, char *be, char *fe, size_t len)
     snprintf(path, sizeof(path), "%s/backend-id", fe);
     rc |= wr(path, "0");
     snprintf(path, sizeof(path), "%s/virtual-device", fe);
-    snprintf(dom, sizeof(dom), "%d", DEVID);
+    snprintf(dom, sizeof(dom), "%d", devid);
     rc |= wr(path, dom);
     snprintf(path, sizeof(path), "%s/device-type", fe);
     rc |= wr(path, "disk");
@@ -279,6 +313,219 @@ static int image_matches(const char *file, int discard)
     return 1;
 }
 
+/* ---- phase 2: this program is a backend without features ------------ */
+
+struct fake {
+    int d;
+    char be[256], fe[256];
+    xengnttab_handle *gh;
+    xenevtchn_handle *eh;
+    evtchn_port_t local;
+    blkif_back_ring_t ring;
+    void *sring;
+    uint8_t disk[BAD_SECTORS * 512];
+    unsigned int served, max_segs, violations;
+};
+
+static char *fe_key(struct fake *f, const char *key)
+{
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/%s", f->fe, key);
+    return rd(path);
+}
+
+static int be_set(struct fake *f, const char *key, const char *value)
+{
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/%s", f->be, key);
+    return wr(path, value);
+}
+
+/*
+ * Serve one read/write: check it as a backend must (blkif.h limits),
+ * map each segment's grant, copy, unmap.  Returns the status.
+ */
+static int16_t fake_rw(struct fake *f, const blkif_request_t *req)
+{
+    uint64_t sector = req->sector_number;
+    int write = req->operation == BLKIF_OP_WRITE;
+
+    if (req->nr_segments > f->max_segs)
+        f->max_segs = req->nr_segments;
+    if ((req->operation != BLKIF_OP_READ && !write) || req->nr_segments == 0 ||
+        req->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+        f->violations++;
+        return BLKIF_RSP_ERROR;
+    }
+    for (unsigned int i = 0; i < req->nr_segments; i++) {
+        const struct blkif_request_segment *seg = &req->seg[i];
+        unsigned int n = seg->last_sect - seg->first_sect + 1u;
+        uint8_t *page;
+
+        if (seg->first_sect > seg->last_sect || seg->last_sect > 7 ||
+            sector + n > BAD_SECTORS) {
+            f->violations++;
+            return BLKIF_RSP_ERROR;
+        }
+        page =
+            xengnttab_map_grant_ref(f->gh, (uint32_t)f->d, seg->gref,
+                                    write ? PROT_READ : PROT_READ | PROT_WRITE);
+        if (!page) {
+            f->violations++;
+            return BLKIF_RSP_ERROR;
+        }
+        if (write)
+            memcpy(f->disk + sector * 512, page + seg->first_sect * 512,
+                   n * 512);
+        else
+            memcpy(page + seg->first_sect * 512, f->disk + sector * 512,
+                   n * 512);
+        xengnttab_unmap(f->gh, page, 1);
+        sector += n;
+    }
+    return BLKIF_RSP_OKAY;
+}
+
+/* Answer every request on the ring; the scripted sectors misbehave. */
+static void fake_serve(struct fake *f)
+{
+    int more, notify;
+
+    do {
+        RING_IDX rp = f->ring.sring->req_prod;
+
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        while (f->ring.req_cons != rp) {
+            blkif_request_t req = *RING_GET_REQUEST(&f->ring, f->ring.req_cons);
+            blkif_response_t *rsp =
+                RING_GET_RESPONSE(&f->ring, f->ring.rsp_prod_pvt);
+
+            f->ring.req_cons++;
+            f->served++;
+            rsp->id = req.id;
+            rsp->operation = req.operation;
+            rsp->status = fake_rw(f, &req);
+            if (req.sector_number == BAD_ERROR)
+                rsp->status = BLKIF_RSP_ERROR;
+            else if (req.sector_number == BAD_STATUS)
+                rsp->status = 7;
+            else if (req.sector_number == BAD_ID)
+                rsp->id = req.id + 1000;
+            f->ring.rsp_prod_pvt++;
+        }
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&f->ring, notify);
+        if (notify)
+            xenevtchn_notify(f->eh, f->local);
+        RING_FINAL_CHECK_FOR_REQUESTS(&f->ring, more);
+    } while (more);
+}
+
+/* Connect to the frontend's ring once it is Initialised; 0 or -1. */
+static int fake_connect(struct fake *f)
+{
+    char *ref = NULL, *port = NULL;
+    char path[400];
+    int rc = -1, local;
+
+    snprintf(path, sizeof(path), "%s/state", f->fe);
+    if (!wait_node(path, "3", 30000))
+        goto out;
+    ref = fe_key(f, "ring-ref");
+    port = fe_key(f, "event-channel");
+    if (!ref || !port)
+        goto out;
+    f->sring = xengnttab_map_grant_ref(
+        f->gh, (uint32_t)f->d, (uint32_t)atoi(ref), PROT_READ | PROT_WRITE);
+    local = xenevtchn_bind_interdomain(f->eh, (uint32_t)f->d,
+                                       (evtchn_port_t)atoi(port));
+    if (!f->sring || local < 0)
+        goto out;
+    f->local = (evtchn_port_t)local;
+    BACK_RING_INIT(&f->ring, (blkif_sring_t *)f->sring, 4096);
+    rc = be_set(f, "state", "4");
+out:
+    free(ref);
+    free(port);
+    return rc;
+}
+
+/*
+ * Phase 2: a guest whose vbd's backend is this program, offering none of
+ * blkif.h's optional features (no persistent grants, indirect segments,
+ * multi-queue, flush or discard).  The guest (bad=1) checks the fallbacks
+ * and how blkfront takes bad responses; here, that no request broke the
+ * 11-segment limit and that the frontend closed.
+ */
+static void fake_phase(void)
+{
+    static struct fake f;
+    char cmd[128], path[400];
+    int served_ok;
+
+    memset(&f, 0, sizeof(f));
+    f.gh = xengnttab_open(NULL, 0);
+    f.eh = xenevtchn_open(NULL, 0);
+    snprintf(cmd, sizeof(cmd), "devid=%d bad=1", BAD_DEVID);
+    f.d = guest_setup(cmd);
+    ok(f.gh && f.eh && f.d > 0 &&
+           vbd_write(f.d, "none", BAD_DEVID, "vbdtest", f.be, f.fe,
+                     sizeof(f.be)) == 0,
+       "guest %d with vbd %d served by this program", f.d, BAD_DEVID);
+    if (f.d <= 0 || !f.gh || !f.eh) {
+        tap_skip(4, "no guest");
+        goto out;
+    }
+    be_set(&f, "sectors", "256");
+    be_set(&f, "sector-size", "512");
+    be_set(&f, "info", "0");
+    be_set(&f, "state", "2");
+    simple(XENHV_OP_DOMAIN_UNPAUSE, f.d);
+    served_ok = fake_connect(&f) == 0;
+    if (served_ok) {
+        snprintf(path, sizeof(path), "%s/state", f.fe);
+        for (int i = 0; i < 600; i++) {
+            char *st;
+
+            if (wait_event(f.eh, 50) > 0 || i % 4 == 0)
+                fake_serve(&f);
+            st = rd(path);
+            if (st && (!strcmp(st, "5") || !strcmp(st, "6"))) {
+                free(st);
+                break;
+            }
+            free(st);
+        }
+        /* The frontend is closing: let go of its ring, then Closed. */
+        xengnttab_unmap(f.gh, f.sring, 1);
+        f.sring = NULL;
+        be_set(&f, "state", "6");
+    }
+    ok(served_ok && f.served > 0 && f.max_segs == 11 && !f.violations,
+       "served %u requests, at most %u segments, %u violations", f.served,
+       f.max_segs, f.violations);
+    ok(wait_shutdown(f.d) == SHUTDOWN_poweroff, "the guest powered off");
+    {
+        static char con[65536];
+        int passed;
+
+        console(f.d, con, sizeof(con));
+        passed = guest_tap_passed(con, BAD_TESTS);
+        ok(passed, "the guest's %d TAP tests passed", BAD_TESTS);
+        guest_console(f.d, !passed || getenv("VERBOSE"));
+    }
+    snprintf(path, sizeof(path), "%s/state", f.fe);
+    ok(node_is(path, "6"), "the frontend ended Closed");
+out:
+    if (f.d > 0)
+        guest_destroy(f.d);
+    if (f.eh)
+        xenevtchn_close(f.eh);
+    if (f.gh)
+        xengnttab_close(f.gh);
+}
+
 static char xsd_sock[300], xsd_state[300], xsd_log[300], bb_log[2][300];
 
 static pid_t start_xenstored(const char *dir)
@@ -309,46 +556,16 @@ static pid_t start_blkback(const char *dir, int n)
     return start_ready(argv, bb_log[n]);
 }
 
-int main(int argc, char **argv)
+/*
+ * Phase 1: blkback serves a sparse image to a guest running pattern.h's
+ * workload; blkback is killed and restarted mid-run.  14 test points.
+ */
+static void blkback_phase(const char *dir, const char *disk)
 {
-    const char *dir = argc > 1 ? argv[1] : ".";
-    char img[512], disk[300], be[256], fe[256], path[320], cmd[128];
-    pid_t daemon, xsd = -1, bb = -1;
+    char be[256], fe[256], path[320], cmd[128];
     int d = -1, fd, discard = 0;
+    pid_t bb = -1;
 
-    if (access("/dev/kvm", R_OK | W_OK) != 0)
-        tap_skip_all("/dev/kvm not usable");
-    if (geteuid() != 0)
-        tap_skip_all("needs root: only the control domain creates domains");
-    snprintf(img, sizeof(img), "%s/guest.elf", dir);
-    snprintf(path, sizeof(path), "%s/../../../backends/blk/blkback", dir);
-    if (access(path, X_OK) != 0 && !getenv("BLKBACK"))
-        tap_skip_all("blkback (backends/blk) not built");
-    image = img;
-    signal(SIGPIPE, SIG_IGN);
-    /* The image on the root filesystem: tmpfs has no O_DIRECT. */
-    snprintf(tmpdir, sizeof(tmpdir), "/var/tmp/blkfront-test-%d",
-             (int)getpid());
-    mkdir(tmpdir, 0700);
-    snprintf(disk, sizeof(disk), "%s/disk.img", tmpdir);
-    snprintf(xsd_sock, sizeof(xsd_sock), "%s/xs.sock", tmpdir);
-    snprintf(xsd_state, sizeof(xsd_state), "%s/xs.state", tmpdir);
-    snprintf(xsd_log, sizeof(xsd_log), "%s/xenstored.log", tmpdir);
-    snprintf(bb_log[0], sizeof(bb_log[0]), "%s/blkback-1.log", tmpdir);
-    snprintf(bb_log[1], sizeof(bb_log[1]), "%s/blkback-2.log", tmpdir);
-
-    tap_plan(16);
-    daemon = start_daemon("bf");
-    xch = xc_interface_open(NULL, NULL, 0);
-    fmem = xenforeignmemory_open(NULL, 0);
-    xsd = start_xenstored(dir);
-    xs = xsd > 0 ? xs_open(0) : NULL;
-    ok(pc.fd >= 0 && xch && fmem && xs,
-       "xen-hv daemon and xenstored up, connected as domain 0");
-    if (!xs) {
-        tap_skip(14, "no daemon or xenstored");
-        goto out;
-    }
     fd = open(disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
     ok(fd >= 0 && ftruncate(fd, (off_t)BF_SECTORS * 512) == 0,
        "a sparse %u-sector image %s", BF_SECTORS, disk);
@@ -357,7 +574,7 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof(cmd), "devid=%d seed=%llu restart=1", DEVID,
              (unsigned long long)SEED);
     d = guest_setup(cmd);
-    ok(d > 0 && vbd_write(d, disk, be, fe, sizeof(be)) == 0,
+    ok(d > 0 && vbd_write(d, disk, DEVID, "vbd", be, fe, sizeof(be)) == 0,
        "guest %d with its store ring, vbd %d written as libxl does", d, DEVID);
     bb = start_blkback(dir, 0);
     ok(bb > 0, "blkback -N says READY");
@@ -412,15 +629,60 @@ int main(int argc, char **argv)
     ok(node_is(path, "6"), "the frontend ended Closed");
     snprintf(path, sizeof(path), "/local/domain/%d/data/queues", d);
     ok(node_is(path, "2"), "the guest used 2 queues");
-    ok(simple(XENHV_OP_DOMAIN_DESTROY, d) == 0, "guest destroyed");
+    ok(guest_destroy(d) == 0, "guest destroyed and released");
     d = -1;
 out:
     if (d > 0)
-        simple(XENHV_OP_DOMAIN_DESTROY, d);
+        guest_destroy(d);
     if (bb > 0) {
         kill(bb, SIGTERM);
         waitpid(bb, NULL, 0);
     }
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : ".";
+    char img[512], disk[300], path[320];
+    pid_t daemon, xsd = -1;
+
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        tap_skip_all("/dev/kvm not usable");
+    if (geteuid() != 0)
+        tap_skip_all("needs root: only the control domain creates domains");
+    snprintf(img, sizeof(img), "%s/guest.elf", dir);
+    snprintf(path, sizeof(path), "%s/../../../backends/blk/blkback", dir);
+    image = img;
+    signal(SIGPIPE, SIG_IGN);
+    /* The image on the root filesystem: tmpfs has no O_DIRECT. */
+    snprintf(tmpdir, sizeof(tmpdir), "/var/tmp/blkfront-test-%d",
+             (int)getpid());
+    mkdir(tmpdir, 0700);
+    snprintf(disk, sizeof(disk), "%s/disk.img", tmpdir);
+    snprintf(xsd_sock, sizeof(xsd_sock), "%s/xs.sock", tmpdir);
+    snprintf(xsd_state, sizeof(xsd_state), "%s/xs.state", tmpdir);
+    snprintf(xsd_log, sizeof(xsd_log), "%s/xenstored.log", tmpdir);
+    snprintf(bb_log[0], sizeof(bb_log[0]), "%s/blkback-1.log", tmpdir);
+    snprintf(bb_log[1], sizeof(bb_log[1]), "%s/blkback-2.log", tmpdir);
+
+    tap_plan(21);
+    daemon = start_daemon("bf");
+    xch = xc_interface_open(NULL, NULL, 0);
+    fmem = xenforeignmemory_open(NULL, 0);
+    xsd = start_xenstored(dir);
+    xs = xsd > 0 ? xs_open(0) : NULL;
+    ok(pc.fd >= 0 && xch && fmem && xs,
+       "xen-hv daemon and xenstored up, connected as domain 0");
+    if (!xs) {
+        tap_skip(19, "no daemon or xenstored");
+        goto out;
+    }
+    if (access(path, X_OK) != 0 && !getenv("BLKBACK"))
+        tap_skip(14, "blkback (backends/blk) not built");
+    else
+        blkback_phase(dir, disk);
+    fake_phase();
+out:
     if (xs)
         xs_close(xs);
     if (xsd > 0) {

@@ -51,8 +51,8 @@
 #define BLKFRONT_MAX_DEVS   2
 #define BLKFRONT_MAX_QUEUES 4
 #define BLKFRONT_MAX_SEGS   32
-/* Pool pages per queue: two full indirect requests, or 32 x 4 KiB. */
-#define BLKFRONT_POOL_PAGES (2 * BLKFRONT_MAX_SEGS + 32)
+/* Pool pages per queue: a full indirect request and 31 pages more. */
+#define BLKFRONT_POOL_PAGES (BLKFRONT_MAX_SEGS + 32)
 
 /* How long a request or a handshake step may take (ns). */
 #define BLKFRONT_TIMEOUT_NS (30ULL * 1000000000ULL)
