@@ -164,16 +164,7 @@ static int probe_setup_vcpu(int kvm_fd, int vcpu_fd, uint64_t rip)
                                .s = 1,
                                .l = 1,
                                .g = 1};
-    struct kvm_segment data = {.base = 0,
-                               .limit = 0xffffffff,
-                               .selector = 0x10,
-                               .type = 3,
-                               .present = 1,
-                               .dpl = 0,
-                               .db = 1,
-                               .s = 1,
-                               .l = 0,
-                               .g = 1};
+    struct kvm_segment data;
     int nent = 64, ret = -1;
 
     for (;;) {
@@ -198,6 +189,12 @@ static int probe_setup_vcpu(int kvm_fd, int vcpu_fd, uint64_t rip)
         printf("# KVM_GET_SREGS: %s\n", strerror(errno));
         goto out;
     }
+    /* Flat data segment: the code segment's base and limit, writable. */
+    data = code;
+    data.selector = 0x10;
+    data.type = 3;
+    data.db = 1;
+    data.l = 0;
     sregs.cs = code;
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
     sregs.gdt.base = PROBE_GDT;

@@ -57,7 +57,7 @@ linux-*) initrd=$OUT/lab-l2.cpio ;;
 esac
 append="console=ttyS0 panic=-1 lab.scenario=$scenario ${LAB_APPEND:-}"
 qemu_args=(-accel tcg -cpu EPYC-v3,+svm,+npt -m "${LAB_MEMORY:-2048}"
-    -smp 1 -nographic -no-reboot -nodefaults -serial mon:stdio
+    -smp "${LAB_CPUS:-2}" -nographic -no-reboot -nodefaults -serial mon:stdio
     -kernel "$OUT/vmlinuz" -initrd "$initrd")
 
 if [ -n "$shell" ]; then
