@@ -60,7 +60,7 @@
 #define SECTS_PER_PAGE (PAGE_BYTES / SECT_BYTES)
 #define SEGS_PER_IPAGE (PAGE_BYTES / sizeof(struct blkif_request_segment))
 #define PGNT_SLOTS     2048u /* persistent-grant hash slots */
-#define PGNT_MAX       1024u /* at most this many persistent grants */
+#define PGNT_MAX       896u  /* xen-hv: 1024 maps a handle, rings use <= 64 */
 #define TAG_XFER       1u    /* user_data bit: this SQE moves r->len bytes */
 
 struct blk_queue;
@@ -807,7 +807,8 @@ static void queue_stop(struct blk_queue *q)
     if (q->inflight)
         blk_log("%s: queue %u: %u requests still in flight at stop", c->name,
                 q->idx, q->inflight);
-    queue_push(q);
+    if (q->ring) /* a queue that failed to start has no ring */
+        queue_push(q);
     if (q->uring_ok)
         io_uring_queue_exit(&q->uring);
     if (q->efd >= 0)

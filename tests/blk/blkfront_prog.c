@@ -233,12 +233,14 @@ static int find_backend(struct bfp *f)
     return 0;
 }
 
-int bfp_backend_state(const struct bfp *f)
+int bfp_backend_state(struct bfp *f)
 {
+    if (!f->be_path[0] && find_backend(f))
+        return -1;
     return (int)xs_num(f->xs, f->be_path, "state", -1);
 }
 
-int bfp_wait_backend(const struct bfp *f, int want, int timeout_ms)
+int bfp_wait_backend(struct bfp *f, int want, int timeout_ms)
 {
     long long end = now_ms() + timeout_ms;
 

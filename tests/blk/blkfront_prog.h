@@ -135,10 +135,10 @@ void bfp_close(struct bfp *f);
 void bfp_get_stats(const struct bfp *f, struct bfp_stats *out);
 
 /* The backend's state node, -1 when absent. */
-int bfp_backend_state(const struct bfp *f);
+int bfp_backend_state(struct bfp *f);
 
 /* Wait until the backend state is want; 0, or -1 after timeout_ms. */
-int bfp_wait_backend(const struct bfp *f, int want, int timeout_ms);
+int bfp_wait_backend(struct bfp *f, int want, int timeout_ms);
 
 /* ---- raw access for malicious tests (queue 0) ---- */
 

@@ -237,6 +237,71 @@ static void quiet(struct xs_handle *xs, void *argp)
     bfp_close(f);
 }
 
+/* Publish key=value (and the rest of a one-page ring), go Initialised:
+ * the backend must refuse (Closing); then reset to Closed/Initialising and
+ * wait for InitWait again.  0 when it refused. */
+static int bad_keys(struct xs_handle *xs, struct bfp *f, const char *fe,
+                    const char *key, const char *val, uint32_t ref)
+{
+    char p[200], v[32];
+    int rc;
+
+#define W(k_, v_)                                                              \
+    do {                                                                       \
+        snprintf(p, sizeof(p), "%s/%s", fe, (k_));                             \
+        xs_write(xs, XBT_NULL, p, (v_), strlen(v_));                           \
+    } while (0)
+    snprintf(v, sizeof(v), "%u", ref);
+    W("ring-ref", v);
+    W("event-channel", "1");
+    W("protocol", "x86_64-abi");
+    W(key, val);
+    W("state", "3");
+    rc = bfp_wait_backend(f, XenbusStateClosing, 5000);
+    snprintf(p, sizeof(p), "%s/%s", fe, key);
+    xs_rm(xs, XBT_NULL, p);
+    W("protocol", "x86_64-abi");
+    W("state", "6");
+    bfp_wait_backend(f, XenbusStateClosed, 5000);
+    W("state", "1");
+    if (bfp_wait_backend(f, XenbusStateInitWait, 5000))
+        rc = -1;
+    return rc;
+#undef W
+}
+
+/* 6 checks: the frontend's xenstore keys are input too. */
+static void evil_keys(struct xs_handle *xs, void *argp)
+{
+    struct arg *a = argp;
+    struct bfp_opts o = {.persistent = true};
+    struct bfp *f = bfp_open(xs, a->devid, &o);
+    char fe[96];
+    uint32_t ref = 0;
+
+    if (!f ||
+        bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid, a->path,
+                          true) ||
+        bfp_wait_backend(f, XenbusStateInitWait, 5000) ||
+        !bfp_raw_share(f, 1, &ref))
+        return;
+    snprintf(fe, sizeof(fe), "/local/domain/%d/device/vbd/%u", bfp_get_domid(f),
+             a->devid);
+    c_ok(bad_keys(xs, f, fe, "ring-ref", "4000", ref) == 0,
+         "ring-ref not granted: Closing, then InitWait again");
+    c_ok(bad_keys(xs, f, fe, "protocol", "x86_32-abi", ref) == 0,
+         "protocol x86_32-abi: Closing");
+    c_ok(bad_keys(xs, f, fe, "multi-queue-num-queues", "9", ref) == 0,
+         "9 queues (limit 4): Closing");
+    c_ok(bad_keys(xs, f, fe, "ring-page-order", "12", ref) == 0,
+         "ring-page-order 12 (limit 4): Closing");
+    c_ok(bad_keys(xs, f, fe, "event-channel", "99999", ref) == 0,
+         "an event channel that is not there: Closing");
+    c_ok(bfp_connect(f, 10000) == 0, "then a proper handshake connects");
+    bfp_disconnect(f, 5000);
+    bfp_close(f);
+}
+
 int main(void)
 {
     const char *why = blk_env_start();
@@ -247,7 +312,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(25 * 2 + 2 + 5);
+    tap_plan(25 * 2 + 6 + 2 + 5);
     stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                 -1, 0);
     for (int i = 0; i < 3; i++) {
@@ -262,6 +327,8 @@ int main(void)
     blk_child_finish(ev, 25, "persistent grants");
     ev = blk_child_start(evil, &a[1]);
     blk_child_finish(ev, 25, "copied grants");
+    ev = blk_child_start(evil_keys, &a[1]);
+    blk_child_finish(ev, 6, "xenstore keys");
     *stop = 1;
     blk_child_finish(nb, 2, "neighbour");
     /* Bad toolstack input: a missing image, a frontend that is not the
