@@ -176,6 +176,10 @@ static int guest_destroy(int d)
     xs_release_domain(xs, (unsigned int)d);
     snprintf(path, sizeof(path), "/local/domain/%d", d);
     xs_rm(xs, XBT_NULL, path);
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%d", d);
+    xs_rm(xs, XBT_NULL, path);
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vbdtest/%d", d);
+    xs_rm(xs, XBT_NULL, path);
     return rc;
 }
 
@@ -526,7 +530,7 @@ out:
         xengnttab_close(f.gh);
 }
 
-static char xsd_sock[300], xsd_state[300], xsd_log[300], bb_log[2][300];
+static char xsd_sock[300], xsd_state[300], xsd_log[300], bb_log[3][300];
 
 static pid_t start_xenstored(const char *dir)
 {
@@ -554,6 +558,17 @@ static pid_t start_blkback(const char *dir, int n)
     if (access(bin, X_OK) != 0)
         return -1;
     return start_ready(argv, bb_log[n]);
+}
+
+/* The end of a phase: destroy guest d and stop blkback bb (when > 0). */
+static void phase_end(int d, pid_t bb)
+{
+    if (d > 0)
+        guest_destroy(d);
+    if (bb > 0) {
+        kill(bb, SIGTERM);
+        waitpid(bb, NULL, 0);
+    }
 }
 
 /*
@@ -632,12 +647,58 @@ static void blkback_phase(const char *dir, const char *disk)
     ok(guest_destroy(d) == 0, "guest destroyed and released");
     d = -1;
 out:
-    if (d > 0)
-        guest_destroy(d);
-    if (bb > 0) {
-        kill(bb, SIGTERM);
-        waitpid(bb, NULL, 0);
+    phase_end(d, bb);
+}
+
+/*
+ * Phase 3: the demo image frontends/kernel/blkdemo.elf (write=1) on the
+ * same image through a fresh blkback: it must power off having written,
+ * flushed and read back the last sector, which must then hold its line.
+ * 4 test points.
+ */
+static void demo_phase(const char *dir, const char *disk)
+{
+    static char con[65536];
+    char demo[512], be[256], fe[256], line[512] = "";
+    const char *saved = image;
+    int d = -1, reason;
+    pid_t bb;
+    FILE *f;
+
+    snprintf(demo, sizeof(demo), "%s/../../../frontends/kernel/blkdemo.elf",
+             dir);
+    image = demo;
+    d = guest_setup("vbd=51712 write=1");
+    image = saved;
+    bb = d > 0 && vbd_write(d, disk, DEVID, "vbd", be, fe, sizeof(be)) == 0
+             ? start_blkback(dir, 2)
+             : -1;
+    ok(d > 0 && bb > 0,
+       "blkdemo.elf (guest %d) with vbd %d on the image, blkback running", d,
+       DEVID);
+    if (d <= 0 || bb <= 0) {
+        tap_skip(3, "no demo guest or no blkback");
+        goto out;
     }
+    simple(XENHV_OP_DOMAIN_UNPAUSE, d);
+    reason = wait_shutdown(d);
+    ok(reason == SHUTDOWN_poweroff, "the demo powered off (reason %d)", reason);
+    console(d, con, sizeof(con));
+    ok(strstr(con, "written, flushed and read back") != NULL,
+       "the demo wrote, flushed and read back the last sector");
+    if (!strstr(con, "written, flushed and read back") || getenv("VERBOSE")) {
+        guest_console(d, 1);
+        dump_file(bb_log[2], "blkback-3");
+    }
+    f = fopen(disk, "rb");
+    if (f && fseek(f, (long)(BF_SECTORS - 1) * 512, SEEK_SET) == 0)
+        (void)!fgets(line, sizeof(line), f);
+    if (f)
+        fclose(f);
+    ok(strncmp(line, "xenkern blkdemo was here", 24) == 0,
+       "the image's last sector holds the demo's line");
+out:
+    phase_end(d, bb);
 }
 
 int main(int argc, char **argv)
@@ -664,8 +725,9 @@ int main(int argc, char **argv)
     snprintf(xsd_log, sizeof(xsd_log), "%s/xenstored.log", tmpdir);
     snprintf(bb_log[0], sizeof(bb_log[0]), "%s/blkback-1.log", tmpdir);
     snprintf(bb_log[1], sizeof(bb_log[1]), "%s/blkback-2.log", tmpdir);
+    snprintf(bb_log[2], sizeof(bb_log[2]), "%s/blkback-3.log", tmpdir);
 
-    tap_plan(21);
+    tap_plan(25);
     daemon = start_daemon("bf");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -674,13 +736,15 @@ int main(int argc, char **argv)
     ok(pc.fd >= 0 && xch && fmem && xs,
        "xen-hv daemon and xenstored up, connected as domain 0");
     if (!xs) {
-        tap_skip(19, "no daemon or xenstored");
+        tap_skip(23, "no daemon or xenstored");
         goto out;
     }
-    if (access(path, X_OK) != 0 && !getenv("BLKBACK"))
-        tap_skip(14, "blkback (backends/blk) not built");
-    else
+    if (access(path, X_OK) != 0 && !getenv("BLKBACK")) {
+        tap_skip(18, "blkback (backends/blk) not built");
+    } else {
         blkback_phase(dir, disk);
+        demo_phase(dir, disk);
+    }
     fake_phase();
 out:
     if (xs)
@@ -700,6 +764,7 @@ out:
     unlink(xsd_log);
     unlink(bb_log[0]);
     unlink(bb_log[1]);
+    unlink(bb_log[2]);
     unlink(xsd_state);
     unlink(xsd_sock);
     rmdir(tmpdir);
