@@ -392,11 +392,14 @@ bool bfp_feature(const struct bfp *f, const char *key)
 static int slot_pages(struct bfp *f, struct bfp_slot *s, unsigned int total)
 {
     if (f->opts.persistent && f->opts.alias) {
+        /* Spread over the pool: small requests get pages of their own. */
+        unsigned int base = (unsigned int)(s - f->slots) * total % f->pool_n;
         if (total > f->pool_n)
             return -1;
         for (unsigned int i = 0; i < total; i++) {
-            s->pages[i] = f->pool + (size_t)i * PAGE_BYTES;
-            s->refs[i] = f->pool_refs[i];
+            unsigned int k = (base + i) % f->pool_n;
+            s->pages[i] = f->pool + (size_t)k * PAGE_BYTES;
+            s->refs[i] = f->pool_refs[k];
         }
         return 0;
     }

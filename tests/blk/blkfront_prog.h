@@ -38,9 +38,9 @@ struct bfp_opts {
     unsigned int nr_queues;  /* >1: multi-queue-num-queues, queue-N/ keys;
                                 the I/O calls use queue 0 */
     unsigned int pool_pages; /* persistent data pages (default 128) */
-    bool alias; /* benchmarks (persistent, buf NULL): every request uses
-                   the pool's first pages, so more data can be in flight
-                   than the 1 MiB a process domain can share */
+    bool alias; /* benchmarks (persistent, buf NULL): requests take pool
+                   pages round-robin without owning them, so more data can
+                   be in flight than the 1 MiB a process domain shares */
 };
 
 /* One I/O for bfp_run.  buf NULL: the granted pages are used as they are

@@ -54,7 +54,7 @@ static void *flip(void *p)
     return NULL;
 }
 
-/* 25 checks. */
+/* 26 checks. */
 static void evil(struct xs_handle *xs, void *argp)
 {
     struct arg *a = argp;
@@ -182,6 +182,47 @@ static void evil(struct xs_handle *xs, void *argp)
     RW(BLKIF_OP_READ, 1, 0);
     c_ok(one(f, &r, 20) == BLKIF_RSP_OKAY,
          "5000 empty notifications, then a read: OKAY");
+
+    /* 2000 random requests: each answered with its id, nothing else. */
+    {
+        uint32_t x = 2024 + (uint32_t)a->persistent;
+        int weird = 0;
+#define RND() (x ^= x << 13, x ^= x >> 17, x ^= x << 5, x)
+        for (int i = 0; i < 2000; i++) {
+            static const uint8_t ops[] = {0, 1, 2, 3, 5, 6, 6, 4, 9};
+            uint8_t *raw = (uint8_t *)&r;
+            int st;
+            for (size_t k = 0; k < sizeof(r); k++)
+                raw[k] = (uint8_t)RND();
+            r.operation = ops[RND() % sizeof(ops)];
+            if (r.operation == BLKIF_OP_INDIRECT) {
+                ind->indirect_op = (uint8_t)(RND() % 4);
+                ind->nr_segments = (uint16_t)(RND() % 300);
+                ind->sector_number = RND() % (sectors + 64);
+                ind->indirect_grefs[0] = RND() % 8 ? ind_ref : RND();
+                for (int k = 0; k < 20; k++)
+                    iseg[k] = (struct blkif_request_segment){
+                        RND() % 16 ? refs[RND() % 20] : RND(),
+                        (uint8_t)(RND() % 9), (uint8_t)(RND() % 9)};
+            } else {
+                r.nr_segments = (uint8_t)(RND() % 14);
+                r.sector_number = RND() % 4 ? RND() % (sectors + 64) : RND();
+                for (int k = 0; k < BLKIF_MAX_SEGMENTS_PER_REQUEST; k++) {
+                    r.seg[k].gref = RND() % 16 ? refs[RND() % 20] : RND();
+                    r.seg[k].first_sect = (uint8_t)(RND() % 9);
+                    r.seg[k].last_sect = (uint8_t)(RND() % 9);
+                }
+            }
+            st = one(f, &r, 5000 + (uint64_t)i);
+            weird += st != BLKIF_RSP_OKAY && st != BLKIF_RSP_ERROR &&
+                     st != BLKIF_RSP_EOPNOTSUPP;
+        }
+#undef RND
+        for (int k = 0; k < 20; k++)
+            iseg[k] = (struct blkif_request_segment){refs[k], 0, 7};
+        c_ok(weird == 0, "2000 random requests: each answered with its id "
+                         "(OKAY, ERROR or EOPNOTSUPP)");
+    }
 
     /* req_prod jumps past the ring. */
     bfp_raw_set_req_prod(f, bfp_raw_req_prod(f) + bfp_raw_ring_size(f) + 7);
@@ -312,7 +353,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(25 * 2 + 6 + 2 + 5);
+    tap_plan(26 * 2 + 6 + 2 + 5);
     stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                 -1, 0);
     for (int i = 0; i < 3; i++) {
@@ -324,9 +365,9 @@ int main(void)
     }
     nb = blk_child_start(quiet, &a[2]);
     ev = blk_child_start(evil, &a[0]);
-    blk_child_finish(ev, 25, "persistent grants");
+    blk_child_finish(ev, 26, "persistent grants");
     ev = blk_child_start(evil, &a[1]);
-    blk_child_finish(ev, 25, "copied grants");
+    blk_child_finish(ev, 26, "copied grants");
     ev = blk_child_start(evil_keys, &a[1]);
     blk_child_finish(ev, 6, "xenstore keys");
     *stop = 1;
