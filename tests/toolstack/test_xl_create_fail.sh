@@ -6,6 +6,7 @@
 # the domain exists are made to fail with $XLDOM_FAIL_STEP.
 . "$(dirname "$0")/lib.sh"
 
+export XENCOMMONS_BLKBACK=no # "no backend" must stay true
 host_start
 tap_plan 33
 

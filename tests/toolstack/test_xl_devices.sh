@@ -11,6 +11,7 @@ LONG=$XEN_ROOT/tests/dom0/console/guest.elf
 XSWRITE=$XEN_ROOT/xenstore/tools/xenstore-write
 host_check
 [ -f "$LONG" ] || skip_all "tests/dom0/console/guest.elf not built"
+export XENCOMMONS_BLKBACK=no # a scripted backend plays blkback here
 host_start
 tap_plan 24
 export XL_DEVICE_TIMEOUT=2

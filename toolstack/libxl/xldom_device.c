@@ -70,7 +70,7 @@ static int state_read(struct xldom_ctx *ctx, const char *dir)
 }
 
 /* Write @n key/value pairs under @dir; 0 or -errno. */
-static int write_kv(struct xldom_ctx *ctx, const char *dir,
+static int write_kv(struct xldom_ctx *ctx, xs_transaction_t t, const char *dir,
                     const struct xldom_kv *kv, size_t n)
 {
     char path[400];
@@ -79,8 +79,7 @@ static int write_kv(struct xldom_ctx *ctx, const char *dir,
         if (!kv[i].key[0] || strchr(kv[i].key, '/') || strlen(kv[i].key) > 64)
             return xldom_fail(ctx, -EINVAL, "bad device key '%s'", kv[i].key);
         snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
-        if (!xs_write(ctx->xs, XBT_NULL, path, kv[i].value,
-                      strlen(kv[i].value)))
+        if (!xs_write(ctx->xs, t, path, kv[i].value, strlen(kv[i].value)))
             return xldom_fail(ctx, -errno, "writing %s: %s", path,
                               strerror(errno));
     }
@@ -88,16 +87,16 @@ static int write_kv(struct xldom_ctx *ctx, const char *dir,
 }
 
 /* Make @dir with owner @owner and read access for @reader. */
-static int dir_make(struct xldom_ctx *ctx, const char *dir, uint32_t owner,
-                    uint32_t reader)
+static int dir_make(struct xldom_ctx *ctx, xs_transaction_t t, const char *dir,
+                    uint32_t owner, uint32_t reader)
 {
     struct xs_permissions p[2] = {
         {.id = owner, .perms = XS_PERM_NONE},
         {.id = reader, .perms = XS_PERM_READ},
     };
 
-    if (!xs_mkdir(ctx->xs, XBT_NULL, dir) ||
-        !xs_set_permissions(ctx->xs, XBT_NULL, dir, p, 2))
+    if (!xs_mkdir(ctx->xs, t, dir) ||
+        !xs_set_permissions(ctx->xs, t, dir, p, 2))
         return xldom_fail(ctx, -errno, "making %s: %s", dir, strerror(errno));
     return 0;
 }
@@ -117,13 +116,58 @@ static int state_wait(struct xldom_ctx *ctx, const char *dir, int want,
     }
 }
 
+/*
+ * Both directories in one transaction, as libxl does: a backend watching
+ * its root must never see a half-written directory (no frontend link yet)
+ * and give up on it.  Retried while xenstored reports a conflict.
+ */
+static int dirs_write(struct xldom_ctx *ctx, uint32_t domid, const char *fdir,
+                      const char *bdir, const struct xldom_kv *fe, size_t nfe,
+                      const struct xldom_kv *be, size_t nbe)
+{
+    struct xldom_kv link[2];
+    char buf[32];
+    int rc = -EAGAIN;
+
+    for (int tries = 0; rc == -EAGAIN && tries < 10; tries++) {
+        xs_transaction_t t = xs_transaction_start(ctx->xs);
+
+        if (t == XBT_NULL)
+            return xldom_fail(ctx, -errno, "xenstore transaction: %s",
+                              strerror(errno));
+        rc = dir_make(ctx, t, bdir, BACKEND_DOM, domid);
+        rc = rc ?: dir_make(ctx, t, fdir, domid, BACKEND_DOM);
+        link[0] = (struct xldom_kv){"frontend", fdir};
+        snprintf(buf, sizeof(buf), "%u", domid);
+        link[1] = (struct xldom_kv){"frontend-id", buf};
+        rc = rc ?: write_kv(ctx, t, bdir, link, 2);
+        rc = rc ?: write_kv(ctx, t, bdir, be, nbe);
+        link[0] = (struct xldom_kv){"backend", bdir};
+        link[1] = (struct xldom_kv){"backend-id", "0"};
+        rc = rc ?: write_kv(ctx, t, fdir, link, 2);
+        rc = rc ?: write_kv(ctx, t, fdir, fe, nfe);
+        link[0] = (struct xldom_kv){"online", "1"};
+        rc = rc ?: write_kv(ctx, t, bdir, link, 1);
+        link[0] = (struct xldom_kv){"state", "1"};
+        rc = rc ?: write_kv(ctx, t, fdir, link, 1);
+        rc = rc ?: write_kv(ctx, t, bdir, link, 1);
+        if (!xs_transaction_end(ctx->xs, t, rc != 0) && !rc)
+            rc = errno == EAGAIN
+                     ? -EAGAIN
+                     : xldom_fail(ctx, -errno, "xenstore transaction: %s",
+                                  strerror(errno));
+    }
+    if (rc == -EAGAIN)
+        rc = xldom_fail(ctx, -EAGAIN, "xenstore kept conflicting");
+    return rc;
+}
+
 int xldom_device_add(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
                      uint32_t devid, const struct xldom_kv *fe, size_t nfe,
                      const struct xldom_kv *be, size_t nbe, int want,
                      int timeout_ms)
 {
-    char fdir[200], bdir[200], buf[32];
-    struct xldom_kv link[2];
+    char fdir[200], bdir[200];
     int rc = xldom_need(ctx, XLDOM_NEED_XENSTORE);
     bool made = false;
 
@@ -138,24 +182,7 @@ int xldom_device_add(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
         return xldom_fail(ctx, -EEXIST, "domain %u already has %s %u", domid,
                           kind, devid);
     made = true;
-    rc = dir_make(ctx, bdir, BACKEND_DOM, domid);
-    rc = rc ?: dir_make(ctx, fdir, domid, BACKEND_DOM);
-    /* The links between the two sides, then each side's own keys. */
-    link[0] = (struct xldom_kv){"frontend", fdir};
-    snprintf(buf, sizeof(buf), "%u", domid);
-    link[1] = (struct xldom_kv){"frontend-id", buf};
-    rc = rc ?: write_kv(ctx, bdir, link, 2);
-    rc = rc ?: write_kv(ctx, bdir, be, nbe);
-    link[0] = (struct xldom_kv){"backend", bdir};
-    link[1] = (struct xldom_kv){"backend-id", "0"};
-    rc = rc ?: write_kv(ctx, fdir, link, 2);
-    rc = rc ?: write_kv(ctx, fdir, fe, nfe);
-    link[0] = (struct xldom_kv){"online", "1"};
-    rc = rc ?: write_kv(ctx, bdir, link, 1);
-    /* state last: a backend watching for it sees a complete directory. */
-    link[0] = (struct xldom_kv){"state", "1"};
-    rc = rc ?: write_kv(ctx, fdir, link, 1);
-    rc = rc ?: write_kv(ctx, bdir, link, 1);
+    rc = dirs_write(ctx, domid, fdir, bdir, fe, nfe, be, nbe);
     if (!rc && state_wait(ctx, bdir, want, timeout_ms))
         rc = xldom_fail(ctx, -ETIMEDOUT,
                         "domain %u: %s %u: the backend did not reach state %d "
@@ -185,16 +212,21 @@ int xldom_device_remove(struct xldom_ctx *ctx, uint32_t domid, const char *kind,
         return xldom_fail(ctx, -ENOENT, "domain %u has no %s %u", domid, kind,
                           devid);
     /* xenbus.h: the backend goes Closing -> Closed once the frontend let go. */
-    rc = write_kv(ctx, bdir, kv, 2);
+    rc = write_kv(ctx, XBT_NULL, bdir, kv, 2);
     if (!rc && state_wait(ctx, bdir, XenbusStateClosed, timeout_ms)) {
         rc = xldom_fail(ctx, -ETIMEDOUT,
                         "domain %u: %s %u did not close within %d ms%s", domid,
                         kind, devid, timeout_ms,
                         force ? ": removed anyway" : " (-f forces)");
     }
+    /*
+     * Backend first: a backend daemon releases the device when its
+     * directory goes, and must not take the frontend's directory going
+     * as a frontend that starts again.
+     */
     if (!rc || force) {
-        xs_rm(ctx->xs, XBT_NULL, fdir);
         xs_rm(ctx->xs, XBT_NULL, bdir);
+        xs_rm(ctx->xs, XBT_NULL, fdir);
     }
     return force ? 0 : rc;
 }
