@@ -174,3 +174,16 @@ if [ "$(id -u)" = 0 ] && [ -x "$BENCH/blk/bench_blk" ] &&
 else
     echo "bench blk: needs root, tests/bench/blk/bench_blk and blkback built, nothing measured"
 fi
+
+# xenstore (tests/bench/xenstore/bench_xs.c): xenstored over its Unix
+# socket (read, write, directory, a read-modify-write transaction, watch
+# event latency) against a bare Unix-socket echo round trip of the same
+# message sizes in the same run, client and servers pinned to one CPU and
+# to two.
+XSB=$ROOT/tests/bench/xenstore
+if make -s -C "$XSB" XEN_ROOT="$ROOT" >/dev/null 2>&1; then
+    "$XSB/bench_xs" "$ROOT/xenstore/xenstored/xenstored" ||
+        echo "bench xenstore: failed"
+else
+    echo "bench xenstore: bench_xs did not build, nothing measured"
+fi
