@@ -22,7 +22,8 @@
  *     live connection has been answered exactly once;
  *   - the tree is consistent: every node has a permission list, children
  *     names are non-empty, unique and slash-free, a walk visits exactly
- *     xs_db_count() nodes, every path passes the daemon's own path check;
+ *     xs_db_count() nodes, the per-owner counts (the node quota) match a
+ *     walk, every path is canonical;
  *   - each connection's counters (watches, transactions, queued output)
  *     match its lists.
  * Everything is freed at the end of each input, so LeakSanitizer (on by
@@ -154,8 +155,15 @@ static void fz_check(void)
 
     if (xs_db_walk(fz_store.db, fz_check_node, &count) != 0)
         fz_fail("tree walk failed");
-    if (count != xs_db_count(fz_store.db))
+    if (count != xs_db_count(fz_store.db) ||
+        count != xs_db_count_walk(fz_store.db, 0, true))
         fz_fail("walk and count disagree");
+    /* The per-owner counters against a walk of the tree. */
+    for (i = 0; i < 3; i++) {
+        if (xs_db_count_owned(fz_store.db, fz_domids[i]) !=
+            xs_db_count_walk(fz_store.db, fz_domids[i], false))
+            fz_fail("owner count disagrees with the tree");
+    }
     for (conn = fz_store.conns; conn; conn = conn->next) {
         const struct xs_watch *w;
         const struct xs_msg *m;

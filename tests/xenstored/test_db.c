@@ -277,9 +277,98 @@ static void test_state(void)
     xs_store_fini(&b);
 }
 
+/*
+ * Many siblings (as /local/domain on a big host): lookups by name go
+ * through the sorted index, DIRECTORY order stays the creation order,
+ * and removals in the middle keep both right.  The per-owner counters of
+ * the node quota match a walk after random changes to a tree and clones.
+ */
+static void test_many_children(void)
+{
+    struct xs_db *db = xs_db_new(&counter), *clone;
+    unsigned int i, bad_find = 0, bad_order = 0, bad_count = 0;
+    struct xs_node *parent;
+    char path[64];
+
+    for (i = 0; i < 500; i++) {
+        /* Names in an order unlike their sort order. */
+        snprintf(path, sizeof(path), "/d/%u", (i * 7919u) % 1000u);
+        xs_db_create(db, path, i % 5, NULL, NULL);
+    }
+    /* Which names exist: exactly the 500 made above. */
+    for (i = 0; i < 1000; i++) {
+        unsigned int k;
+        bool made = false;
+
+        for (k = 0; k < 500 && !made; k++)
+            made = (k * 7919u) % 1000u == i;
+        snprintf(path, sizeof(path), "/d/%u", i);
+        bad_find += (xs_db_get(db, path) != NULL) != made;
+    }
+    is_int(bad_find, 0, "500 siblings: every name found, no other");
+    for (i = 0; i < 500; i += 3) {
+        snprintf(path, sizeof(path), "/d/%u", (i * 7919u) % 1000u);
+        xs_db_rm(db, path);
+    }
+    parent = xs_db_get(db, "/d");
+    for (i = 0; i < 500; i++) {
+        unsigned int k = 0, j;
+
+        snprintf(path, sizeof(path), "/d/%u", (i * 7919u) % 1000u);
+        if (i % 3 == 0) {
+            bad_find += xs_db_get(db, path) != NULL;
+            continue;
+        }
+        bad_find += xs_db_get(db, path) == NULL;
+        /* Its position among the children: creation order. */
+        for (j = 0; j < i; j++)
+            k += j % 3 != 0;
+        snprintf(path, sizeof(path), "%u", (i * 7919u) % 1000u);
+        bad_order += strcmp(xs_node_child_name(parent, k) ?: "", path) != 0;
+    }
+    is_int(bad_find, 0, "after removing every third: lookups right");
+    is_int(bad_order, 0, "children listed in creation order");
+
+    srand(99);
+    clone = NULL;
+    for (i = 0; i < 3000; i++) {
+        struct xs_db *t = clone && rand() % 2 ? clone : db;
+        struct xs_perm perm = {(uint32_t)(rand() % 4), 'n'};
+        unsigned int d;
+
+        snprintf(path, sizeof(path), "/r/%d/%d", rand() % 8, rand() % 8);
+        switch (rand() % 4) {
+        case 0:
+            xs_db_create(t, path, rand() % 2 ? XS_DB_INHERIT : perm.domid, NULL,
+                         NULL);
+            break;
+        case 1:
+            xs_db_set_perms(t, path, &perm, 1);
+            break;
+        case 2:
+            xs_db_rm(t, rand() % 3 ? path : "/r");
+            break;
+        default:
+            if (!clone)
+                clone = xs_db_clone(db);
+            break;
+        }
+        for (d = 0; d < 5; d++)
+            bad_count +=
+                xs_db_count_owned(t, d) != xs_db_count_walk(t, d, false);
+        bad_count += xs_db_count(t) != xs_db_count_walk(t, 0, true);
+    }
+    is_int(bad_count, 0,
+           "3000 random changes: owner and node counts match "
+           "a walk, in the tree and a clone");
+    xs_db_free(clone);
+    xs_db_free(db);
+}
+
 int main(void)
 {
     test_tree();
+    test_many_children();
     test_perm_table();
     test_state();
     return tap_done();

@@ -176,12 +176,19 @@ void xs_store_fini(struct xs_store *store)
     }
     xs_db_free(store->db);
     store->db = NULL;
+    free(store->widx);
+    store->widx = NULL;
+    store->nwidx = store->capwidx = 0;
 }
 
 void xs_store_reap(struct xs_store *store)
 {
     struct xs_conn **pp = &store->conns;
 
+    /* Called after every event: no walk of every connection for nothing. */
+    if (!store->ndead)
+        return;
+    store->ndead = 0;
     while (*pp) {
         struct xs_conn *conn = *pp;
 
@@ -223,6 +230,7 @@ void xs_conn_kill(struct xs_conn *conn, const char *why)
         xs_log("dropping connection of domain %" PRIu32 ": %s", conn->domid,
                why);
     conn->dead = true;
+    conn->store->ndead++;
     if (conn->ops->want_write)
         conn->ops->want_write(conn, false);
 }

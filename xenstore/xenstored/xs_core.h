@@ -65,6 +65,8 @@ struct xs_watch {
     char *path; /* canonical absolute path, or "@special" */
     char *token;
     bool relative; /* registered relative: events drop the domain prefix */
+    struct xs_conn *conn; /* owner, for the store's index */
+    uint64_t seq;         /* registration order: ties in the index */
 };
 
 struct xs_conn {
@@ -131,6 +133,16 @@ struct xs_store {
     bool verbose;
     bool trace;                   /* CONTROL log on: every request is logged */
     struct xs_special special[2]; /* "n0" at start: dom0 only */
+    /*
+     * Every watch of every connection sorted by (path, seq), so that a
+     * change finds its watchers by binary search (xs_watch.c) instead of
+     * visiting every connection and watch.
+     */
+    struct xs_watch **widx;
+    unsigned int nwidx, capwidx;
+    uint64_t wseq;
+    /* Connections marked dead and not yet freed: reaping is free if 0. */
+    unsigned int ndead;
 };
 
 /* The special path named @path, or NULL. */

@@ -3,8 +3,14 @@
  *
  * Nodes keep their children in insertion order, as Xen's xenstored does,
  * so DIRECTORY lists children in the order they were created.  Paths are
- * walked component by component; trees are small (thousands of nodes), so
- * a linear search among siblings is enough.
+ * walked component by component; each node also keeps the indexes of its
+ * children sorted by name, so a step is a binary search: /local/domain
+ * has one child per domain, thousands on a big host.
+ *
+ * Each tree counts its nodes per owner (the first permission entry) in a
+ * small hash table, kept up to date by every change, so the node quota
+ * check of a create is a lookup, not a walk of the whole tree.  A clone
+ * copies the table (a few bytes per domain that owns nodes).
  *
  * Clones share nodes: every node has a reference count, a clone takes a
  * reference to the root (O(1), so a transaction's snapshot costs nothing
@@ -28,6 +34,7 @@ struct xs_node {
     unsigned int refs; /* trees and parents holding this node */
     char *name;        /* leaf name; "" for the root */
     struct xs_node **children;
+    unsigned int *order; /* indexes into children, sorted by name */
     unsigned int nchildren, capchildren;
     char *value;
     size_t vlen;
@@ -36,8 +43,18 @@ struct xs_node {
     uint64_t gen;
 };
 
+/* Nodes of one owner in a tree; a free slot has domid DB_OWNER_FREE. */
+struct db_owner {
+    uint32_t domid;
+    uint32_t count;
+};
+#define DB_OWNER_FREE UINT32_MAX
+
 struct xs_db {
     struct xs_node *root;
+    struct db_owner *owners; /* open addressing, capowners a power of 2 */
+    unsigned int nowners, capowners;
+    unsigned int total; /* nodes in the tree, "/" included */
     uint64_t *gen_counter;
     xs_db_note_fn *note;
     void *note_opaque;
@@ -52,6 +69,7 @@ static void node_unref(struct xs_node *node)
     for (i = 0; i < node->nchildren; i++)
         node_unref(node->children[i]);
     free(node->children);
+    free(node->order);
     free(node->name);
     free(node->value);
     free(node->perms);
@@ -90,6 +108,71 @@ static void db_note(struct xs_db *db, const char *path, uint64_t gen,
         db->note(db->note_opaque, path, gen, write);
 }
 
+/* The slot of @domid in @db's table, or the free slot it would take. */
+static struct db_owner *db_owner_slot(const struct xs_db *db, uint32_t domid)
+{
+    unsigned int mask = db->capowners - 1;
+    unsigned int i = (domid * 2654435761u) & mask;
+
+    while (db->owners[i].domid != domid && db->owners[i].domid != DB_OWNER_FREE)
+        i = (i + 1) & mask;
+    return &db->owners[i];
+}
+
+/* Make sure @domid has a slot (growing the table); -ENOMEM. */
+static int db_owner_reserve(struct xs_db *db, uint32_t domid)
+{
+    struct db_owner *old = db->owners, *slot;
+    unsigned int oldcap = db->capowners, i;
+
+    if (db->capowners && db_owner_slot(db, domid)->domid == domid)
+        return 0;
+    /* Keep the table at most half full. */
+    if (2 * (db->nowners + 1) > db->capowners) {
+        unsigned int cap = db->capowners ? db->capowners * 2 : 16;
+        struct db_owner *t = malloc(cap * sizeof(*t));
+
+        if (!t)
+            return -ENOMEM;
+        for (i = 0; i < cap; i++)
+            t[i] = (struct db_owner){DB_OWNER_FREE, 0};
+        db->owners = t;
+        db->capowners = cap;
+        for (i = 0; i < oldcap; i++) {
+            if (old[i].domid != DB_OWNER_FREE)
+                *db_owner_slot(db, old[i].domid) = old[i];
+        }
+        free(old);
+    }
+    slot = db_owner_slot(db, domid);
+    slot->domid = domid;
+    slot->count = 0;
+    db->nowners++;
+    return 0;
+}
+
+/* Count @delta nodes for @domid (reserved before the change). */
+static void db_owner_add(struct xs_db *db, uint32_t domid, int delta)
+{
+    struct db_owner *slot;
+
+    if (db_owner_reserve(db, domid) < 0)
+        return; /* cannot happen: the caller reserved */
+    slot = db_owner_slot(db, domid);
+    slot->count = (uint32_t)((int)slot->count + delta);
+    db->total = (unsigned int)((int)db->total + delta);
+}
+
+/* A node and its subtree leave @db: uncount them. */
+static void db_owner_uncount(struct xs_db *db, const struct xs_node *node)
+{
+    unsigned int i;
+
+    db_owner_add(db, node->perms[0].domid, -1);
+    for (i = 0; i < node->nchildren; i++)
+        db_owner_uncount(db, node->children[i]);
+}
+
 struct xs_db *xs_db_new(uint64_t *gen_counter)
 {
     static const struct xs_perm root_perm = {.domid = 0, .access = 'n'};
@@ -99,10 +182,11 @@ struct xs_db *xs_db_new(uint64_t *gen_counter)
         return NULL;
     db->gen_counter = gen_counter;
     db->root = node_alloc("", 0, &root_perm, 1);
-    if (!db->root) {
-        free(db);
+    if (!db->root || db_owner_reserve(db, 0) < 0) {
+        xs_db_free(db);
         return NULL;
     }
+    db_owner_add(db, 0, 1);
     db->root->gen = db_next_gen(db);
     return db;
 }
@@ -126,8 +210,10 @@ static struct xs_node *node_copy(const struct xs_node *src)
     }
     if (src->nchildren) {
         node->children = calloc(src->nchildren, sizeof(*node->children));
-        if (!node->children)
+        node->order = malloc(src->nchildren * sizeof(*node->order));
+        if (!node->children || !node->order)
             goto fail;
+        memcpy(node->order, src->order, src->nchildren * sizeof(*node->order));
         node->capchildren = src->nchildren;
         for (i = 0; i < src->nchildren; i++) {
             node->children[i] = src->children[i];
@@ -163,6 +249,15 @@ struct xs_db *xs_db_clone(const struct xs_db *src)
 
     if (!db)
         return NULL;
+    db->owners = malloc(src->capowners * sizeof(*db->owners));
+    if (!db->owners) {
+        free(db);
+        return NULL;
+    }
+    memcpy(db->owners, src->owners, src->capowners * sizeof(*db->owners));
+    db->nowners = src->nowners;
+    db->capowners = src->capowners;
+    db->total = src->total;
     db->gen_counter = src->gen_counter;
     db->root = src->root;
     db->root->refs++;
@@ -179,6 +274,7 @@ void xs_db_free(struct xs_db *db)
     if (!db)
         return;
     node_unref(db->root);
+    free(db->owners);
     free(db);
 }
 
@@ -188,18 +284,43 @@ void xs_db_set_note(struct xs_db *db, xs_db_note_fn *fn, void *opaque)
     db->note_opaque = opaque;
 }
 
+/* strcmp(@cname, the @len bytes of @name) in sign. */
+static int name_cmp(const char *cname, const char *name, size_t len)
+{
+    int c = strncmp(cname, name, len);
+
+    return c ? c : cname[len] != '\0';
+}
+
+/*
+ * Position in @node->order of the first child whose name is not below
+ * @name (@len bytes): where the child is, or where it would go.
+ */
+static unsigned int node_order_pos(const struct xs_node *node, const char *name,
+                                   size_t len)
+{
+    unsigned int lo = 0, hi = node->nchildren;
+
+    while (lo < hi) {
+        unsigned int mid = lo + (hi - lo) / 2;
+
+        if (name_cmp(node->children[node->order[mid]]->name, name, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Index of the child called @name (@len bytes) of @node, or -1. */
 static int node_child_index(const struct xs_node *node, const char *name,
                             size_t len)
 {
-    unsigned int i;
+    unsigned int pos = node_order_pos(node, name, len);
 
-    for (i = 0; i < node->nchildren; i++) {
-        const char *cname = node->children[i]->name;
-
-        if (strncmp(cname, name, len) == 0 && cname[len] == '\0')
-            return (int)i;
-    }
+    if (pos < node->nchildren &&
+        name_cmp(node->children[node->order[pos]]->name, name, len) == 0)
+        return (int)node->order[pos];
     return -1;
 }
 
@@ -308,18 +429,46 @@ struct xs_node *xs_db_get_existing(struct xs_db *db, const char *path)
 
 static int node_add_child(struct xs_node *parent, struct xs_node *child)
 {
+    unsigned int pos;
+
     if (parent->nchildren == parent->capchildren) {
         unsigned int cap = parent->capchildren ? parent->capchildren * 2 : 4;
         struct xs_node **c =
             realloc(parent->children, cap * sizeof(*parent->children));
+        unsigned int *o;
 
         if (!c)
             return -ENOMEM;
         parent->children = c;
+        o = realloc(parent->order, cap * sizeof(*parent->order));
+        if (!o)
+            return -ENOMEM;
+        parent->order = o;
         parent->capchildren = cap;
     }
+    pos = node_order_pos(parent, child->name, strlen(child->name));
+    memmove(&parent->order[pos + 1], &parent->order[pos],
+            (parent->nchildren - pos) * sizeof(*parent->order));
+    parent->order[pos] = parent->nchildren;
     parent->children[parent->nchildren++] = child;
     return 0;
+}
+
+/* Take child @i out of @parent's arrays (the caller drops its reference). */
+static void node_remove_child(struct xs_node *parent, unsigned int i)
+{
+    unsigned int k, n = 0;
+
+    memmove(&parent->children[i], &parent->children[i + 1],
+            (parent->nchildren - i - 1) * sizeof(*parent->children));
+    /* Drop @i from the sorted order; later children moved down by one. */
+    for (k = 0; k < parent->nchildren; k++) {
+        unsigned int o = parent->order[k];
+
+        if (o != i)
+            parent->order[n++] = o > i ? o - 1 : o;
+    }
+    parent->nchildren--;
 }
 
 int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
@@ -330,6 +479,10 @@ int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
     unsigned int count = 0;
     int rc = 0;
 
+    if (owner != XS_DB_INHERIT && db_owner_reserve(db, owner) < 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
     node = xs_db_missing(db, path) ? db_walk_path_mut(db, path, &rest)
                                    : db_walk_path(db, path, &rest);
     if (!node) {
@@ -366,6 +519,7 @@ int xs_db_create(struct xs_db *db, const char *path, uint32_t owner,
             node_unref(child);
             goto out;
         }
+        db_owner_add(db, child->perms[0].domid, 1);
         count++;
         child_path = strndup(path, (size_t)(rest - path) + len);
         if (child_path) {
@@ -437,6 +591,8 @@ int xs_db_set_perms(struct xs_db *db, const char *path,
 
     if (n == 0)
         return -EINVAL;
+    if (db_owner_reserve(db, perms[0].domid) < 0)
+        return -ENOMEM;
     copy = malloc(n * sizeof(*perms));
     if (!copy)
         return -ENOMEM;
@@ -447,6 +603,8 @@ int xs_db_set_perms(struct xs_db *db, const char *path,
         return rc;
     }
     db_note(db, path, node->gen, true);
+    db_owner_add(db, node->perms[0].domid, -1);
+    db_owner_add(db, copy[0].domid, 1);
     free(node->perms);
     node->perms = copy;
     node->nperms = n;
@@ -513,11 +671,9 @@ int xs_db_rm(struct xs_db *db, const char *path)
     slash = strrchr(path, '/');
     i = node_child_index(parent, slash + 1, strlen(slash + 1));
     node = parent->children[i];
-    memmove(&parent->children[i], &parent->children[i + 1],
-            (parent->nchildren - (unsigned int)i - 1) *
-                sizeof(*parent->children));
-    parent->nchildren--;
+    node_remove_child(parent, (unsigned int)i);
     parent->gen = db_next_gen(db);
+    db_owner_uncount(db, node);
     node_unref(node);
 
 out:
@@ -579,12 +735,19 @@ static unsigned int node_count(const struct xs_node *node, uint32_t domid,
 
 unsigned int xs_db_count_owned(const struct xs_db *db, uint32_t domid)
 {
-    return node_count(db->root, domid, false);
+    const struct db_owner *slot = db_owner_slot(db, domid);
+
+    return slot->domid == domid ? slot->count : 0;
 }
 
 unsigned int xs_db_count(const struct xs_db *db)
 {
-    return node_count(db->root, 0, true);
+    return db->total;
+}
+
+unsigned int xs_db_count_walk(const struct xs_db *db, uint32_t domid, bool any)
+{
+    return node_count(db->root, domid, any);
 }
 
 static int node_walk(const struct xs_node *node, char *path, size_t len,

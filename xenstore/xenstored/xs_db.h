@@ -126,6 +126,12 @@ unsigned int xs_db_count_owned(const struct xs_db *db, uint32_t domid);
 unsigned int xs_db_count(const struct xs_db *db);
 
 /*
+ * The same counts found by walking the whole tree (@any: every node, else
+ * those owned by @domid): for tests, to check the counters above.
+ */
+unsigned int xs_db_count_walk(const struct xs_db *db, uint32_t domid, bool any);
+
+/*
  * Visit every node, parents before children, in child order.  @fn gets the
  * canonical path; a non-zero return stops the walk and is returned.
  */

@@ -88,8 +88,7 @@ static pid_t echo_start(const char *path, int *client)
         echo_serve(lfd);
     close(lfd);
     *client = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (*client < 0 ||
-        connect(*client, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    if (*client < 0 || connect(*client, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return -1;
     return pid;
 }
@@ -124,8 +123,7 @@ static bool op_once(struct clients *c, int op, bool ref)
     case OP_READ:
         if (ref)
             return echo_rtt(c->echo, sizeof(KEY), 16);
-        return xsd_call(c->xs, XS_READ, 0, KEY, sizeof(KEY), reply) ==
-               XS_READ;
+        return xsd_call(c->xs, XS_READ, 0, KEY, sizeof(KEY), reply) == XS_READ;
     case OP_WRITE:
         if (ref)
             return echo_rtt(c->echo, wlen, 3);
@@ -161,8 +159,7 @@ static bool op_once(struct clients *c, int op, bool ref)
             memcpy(msg, &hdr, sizeof(hdr));
             memcpy(msg + sizeof(hdr), buf, wlen);
             if (xsd_write_all(c->xs, msg, sizeof(hdr) + wlen) < 0 ||
-                xsd_recv(c->xs2, &hdr, reply) < 0 ||
-                hdr.type != XS_WATCH_EVENT)
+                xsd_recv(c->xs2, &hdr, reply) < 0 || hdr.type != XS_WATCH_EVENT)
                 return false;
         }
         return true;
@@ -216,8 +213,8 @@ static double op_time(struct clients *c, int op, bool ref, unsigned int n,
 
 int main(int argc, char **argv)
 {
-    const char *bin = argc > 1 ? argv[1]
-                               : XEN_ROOT "/xenstore/xenstored/xenstored";
+    const char *bin =
+        argc > 1 ? argv[1] : XEN_ROOT "/xenstore/xenstored/xenstored";
     unsigned int n = argc > 2 ? (unsigned int)atoi(argv[2]) : 20000;
     char dir[] = "/tmp/xs-bench-XXXXXX", path[128], buf[64];
     struct clients c;
@@ -268,10 +265,9 @@ int main(int argc, char **argv)
             unsigned int reps = op == OP_TXN ? n / 4 : n;
             double ref = op_time(&c, op, true, reps, &good);
             double t = op_time(&c, op, false, reps, &good);
-            const char *target =
-                (op == OP_READ || op == OP_WRITE) && cpus == 1
-                    ? " (target <= 1.3)"
-                    : "";
+            const char *target = (op == OP_READ || op == OP_WRITE) && cpus == 1
+                                     ? " (target <= 1.3)"
+                                     : "";
 
             printf("bench xenstore: %s cpus=%d ns_per_op=%.0f ops_per_s=%.0f "
                    "socket_ref_ns=%.0f ratio=%.3f%s\n",
