@@ -701,16 +701,39 @@ void domain_exit_stats(const struct domain *d, uint64_t *exits,
 
 void domain_destroy(struct domain *d)
 {
+    bool running = false;
+
     if (!d)
         return;
+    /*
+     * Stop every vCPU thread first, then free: shutting down kicks all
+     * vCPUs, so no vCPU may be freed while another is still being stopped
+     * (a 2-vCPU domain's destroy kicked the freed vCPU 0).
+     */
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        running |= d->vcpus[i] && d->vcpus[i]->thread_started;
+    if (running)
+        domain_shutdown(d, SHUTDOWN_crash);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i] && d->vcpus[i]->thread_started)
+            pthread_join(d->vcpus[i]->thread, NULL);
+    /*
+     * Peers' event sends (which may kick our vCPUs) hold the event channel
+     * world's lock: once our event channels are gone none is in flight.
+     */
+    if (d->evtchn) {
+        evtchn_domain_destroy(d->evtchn);
+        d->evtchn = NULL;
+    }
+    pthread_mutex_lock(&d->lock);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i])
+            d->vcpus[i]->thread_started = false;
+    pthread_mutex_unlock(&d->lock);
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
         if (!v)
             continue;
-        if (v->thread_started) {
-            domain_shutdown(d, SHUTDOWN_crash);
-            pthread_join(v->thread, NULL);
-        }
         if (v->singleshot)
             event_free(v->singleshot);
         if (v->periodic)
@@ -718,9 +741,8 @@ void domain_destroy(struct domain *d)
         kvm_vcpu_destroy(d->kvm, v->fd, v->run);
         pthread_cond_destroy(&v->cond);
         free(v);
+        d->vcpus[i] = NULL;
     }
-    if (d->evtchn)
-        evtchn_domain_destroy(d->evtchn);
     if (d->gnttab) {
         gnttab_release_mappings(d->gnttab);
         gnttab_domain_destroy(d->gnttab);
