@@ -17,7 +17,8 @@
 #
 # Environment: LAB_OUT (build directory, default XEN_ROOT/build/lab),
 # LAB_TIMEOUT (seconds for the whole VM run, default 900), LAB_MEMORY
-# (MiB, 2048), LAB_APPEND (extra kernel arguments).
+# (MiB, 2048), LAB_CPUS (1: two TCG CPUs have unsynchronized TSCs),
+# LAB_APPEND (extra kernel arguments).
 set -u
 LAB=$(cd "$(dirname "$0")" && pwd)
 XEN_ROOT=$(cd "$LAB/../.." && pwd)
@@ -57,7 +58,7 @@ linux-*) initrd=$OUT/lab-l2.cpio ;;
 esac
 append="console=ttyS0 panic=-1 lab.scenario=$scenario ${LAB_APPEND:-}"
 qemu_args=(-accel tcg -cpu EPYC-v3,+svm,+npt -m "${LAB_MEMORY:-2048}"
-    -smp "${LAB_CPUS:-2}" -nographic -no-reboot -nodefaults -serial mon:stdio
+    -smp "${LAB_CPUS:-1}" -nographic -no-reboot -nodefaults -serial mon:stdio
     -kernel "$OUT/vmlinuz" -initrd "$initrd")
 
 if [ -n "$shell" ]; then

@@ -16,3 +16,9 @@ check 'case $npt in 1|Y) true;; *) false;; esac' \
     "nested paging on (kvm_amd npt=$npt)"
 check '[ ! -d /sys/module/kvm_pvm ]' "not kvm_pvm"
 /lab/bin/kvm_probe --first 5
+# Facts for whoever reads a pvclock or timer result from the lab.
+cs=/sys/devices/system/clocksource/clocksource0
+echo "# lab CPUs: $(cat /sys/devices/system/cpu/online)," \
+    "clocksource: $(cat $cs/current_clocksource)" \
+    "(available: $(cat $cs/available_clocksource))"
+dmesg | grep -iE 'tsc|clocksource' | sed 's/^/# dmesg: /' | tail -n 12
