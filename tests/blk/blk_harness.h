@@ -189,10 +189,10 @@ static inline int blk_pid_file(void)
     return pid;
 }
 
-/* Wait up to 2 s for needle in blkback's log. */
+/* Wait up to 10 s for needle in blkback's log. */
 static inline bool blk_log_wait(const char *needle)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1000; i++) {
         if (strstr(blk_log_read(), needle))
             return true;
         usleep(10000);

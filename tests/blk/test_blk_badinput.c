@@ -31,7 +31,7 @@ static int one(struct bfp *f, blkif_request_t *req, uint64_t id)
 
     req->id = id;
     bfp_raw_push(f, req, true);
-    if (bfp_raw_response(f, &rsp, 5000))
+    if (bfp_raw_response(f, &rsp, 15000))
         return 99;
     return rsp.id == id ? rsp.status : 98;
 }
@@ -74,7 +74,7 @@ static void evil(struct xs_handle *xs, void *argp)
     if (!c_ok(f &&
                   bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid,
                                     a->path, true) == 0 &&
-                  bfp_connect(f, 10000) == 0,
+                  bfp_connect(f, 15000) == 0,
               "the frontend connects"))
         return;
     sectors = bfp_sectors(f);
@@ -170,8 +170,8 @@ static void evil(struct xs_handle *xs, void *argp)
     r.id = 77;
     bfp_raw_push(f, &r, false);
     bfp_raw_push(f, &r, true);
-    c_ok(bfp_raw_response(f, &rsp[0], 5000) == 0 &&
-             bfp_raw_response(f, &rsp[1], 5000) == 0 && rsp[0].id == 77 &&
+    c_ok(bfp_raw_response(f, &rsp[0], 15000) == 0 &&
+             bfp_raw_response(f, &rsp[1], 15000) == 0 && rsp[0].id == 77 &&
              rsp[1].id == 77 &&
              ((rsp[0].status == 0 && rsp[1].status == BLKIF_RSP_ERROR) ||
               (rsp[1].status == 0 && rsp[0].status == BLKIF_RSP_ERROR)),
@@ -226,20 +226,20 @@ static void evil(struct xs_handle *xs, void *argp)
 
     /* req_prod jumps past the ring. */
     bfp_raw_set_req_prod(f, bfp_raw_req_prod(f) + bfp_raw_ring_size(f) + 7);
-    c_ok(bfp_wait_backend(f, XenbusStateClosing, 5000) == 0,
+    c_ok(bfp_wait_backend(f, XenbusStateClosing, 15000) == 0,
          "req_prod past the ring: the backend disconnects (Closing)");
-    c_ok(bfp_reconnect(f, 10000) == 0, "the frontend reconnects");
+    c_ok(bfp_reconnect(f, 15000) == 0, "the frontend reconnects");
     RW(BLKIF_OP_READ, 1, 0);
     c_ok(one(f, &r, 21) == BLKIF_RSP_OKAY, "and is served again");
     /* req_prod goes backwards. */
     RW(BLKIF_OP_READ, 1, 0);
     one(f, &r, 22);
     bfp_raw_set_req_prod(f, bfp_raw_req_prod(f) - 2);
-    c_ok(bfp_wait_backend(f, XenbusStateClosing, 5000) == 0,
+    c_ok(bfp_wait_backend(f, XenbusStateClosing, 15000) == 0,
          "req_prod backwards: the backend disconnects (Closing)");
-    c_ok(bfp_reconnect(f, 10000) == 0 && one(f, &r, 23) == BLKIF_RSP_OKAY,
+    c_ok(bfp_reconnect(f, 15000) == 0 && one(f, &r, 23) == BLKIF_RSP_OKAY,
          "reconnected and served again");
-    bfp_disconnect(f, 5000);
+    bfp_disconnect(f, 15000);
     bfp_close(f);
 }
 
@@ -257,7 +257,7 @@ static void quiet(struct xs_handle *xs, void *argp)
     if (!c_ok(f &&
                   bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid,
                                     a->path, true) == 0 &&
-                  bfp_connect(f, 10000) == 0,
+                  bfp_connect(f, 15000) == 0,
               "the neighbour connects"))
         return;
     while (!*a->stop && rounds < 100000) {
@@ -267,14 +267,14 @@ static void quiet(struct xs_handle *xs, void *argp)
                                 .sector = (uint64_t)i * 64,
                                 .nsects = 64,
                                 .buf = buf[i]};
-        good &= bfp_run(f, io, 8, 8, 5000) == 0;
+        good &= bfp_run(f, io, 8, 8, 15000) == 0;
         for (int i = 0; i < 8; i++)
             good &= io[i].status == BLKIF_RSP_OKAY;
         rounds++;
         usleep(2000);
     }
     c_ok(good && rounds > 0, "%d rounds of I/O, every answer OKAY", rounds);
-    bfp_disconnect(f, 5000);
+    bfp_disconnect(f, 15000);
     bfp_close(f);
 }
 
@@ -298,14 +298,14 @@ static int bad_keys(struct xs_handle *xs, struct bfp *f, const char *fe,
     W("protocol", "x86_64-abi");
     W(key, val);
     W("state", "3");
-    rc = bfp_wait_backend(f, XenbusStateClosing, 5000);
+    rc = bfp_wait_backend(f, XenbusStateClosing, 15000);
     snprintf(p, sizeof(p), "%s/%s", fe, key);
     xs_rm(xs, XBT_NULL, p);
     W("protocol", "x86_64-abi");
     W("state", "6");
-    bfp_wait_backend(f, XenbusStateClosed, 5000);
+    bfp_wait_backend(f, XenbusStateClosed, 15000);
     W("state", "1");
-    if (bfp_wait_backend(f, XenbusStateInitWait, 5000))
+    if (bfp_wait_backend(f, XenbusStateInitWait, 15000))
         rc = -1;
     return rc;
 #undef W
@@ -323,7 +323,7 @@ static void evil_keys(struct xs_handle *xs, void *argp)
     if (!f ||
         bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid, a->path,
                           true) ||
-        bfp_wait_backend(f, XenbusStateInitWait, 5000) ||
+        bfp_wait_backend(f, XenbusStateInitWait, 15000) ||
         !bfp_raw_share(f, 1, &ref))
         return;
     snprintf(fe, sizeof(fe), "/local/domain/%d/device/vbd/%u", bfp_get_domid(f),
@@ -338,8 +338,8 @@ static void evil_keys(struct xs_handle *xs, void *argp)
          "ring-page-order 12 (limit 4): Closing");
     c_ok(bad_keys(xs, f, fe, "event-channel", "99999", ref) == 0,
          "an event channel that is not there: Closing");
-    c_ok(bfp_connect(f, 10000) == 0, "then a proper handshake connects");
-    bfp_disconnect(f, 5000);
+    c_ok(bfp_connect(f, 15000) == 0, "then a proper handshake connects");
+    bfp_disconnect(f, 15000);
     bfp_close(f);
 }
 

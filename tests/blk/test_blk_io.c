@@ -56,7 +56,7 @@ static struct bfp *attach(struct xs_handle *xs, uint32_t devid,
     c_ok(bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), devid, path, rw) ==
              0,
          "backend and frontend directories written");
-    if (!c_ok(bfp_connect(f, 10000) == 0, "handshake reaches Connected")) {
+    if (!c_ok(bfp_connect(f, 15000) == 0, "handshake reaches Connected")) {
         bfp_close(f);
         return NULL;
     }
@@ -95,7 +95,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
             memcpy(model + s * 512, bufs[i], n * 512);
             indirect |= n > 88;
         }
-        if (bfp_run(f, io, 8, 8, 10000))
+        if (bfp_run(f, io, 8, 8, 15000))
             all_ok = false;
         for (int i = 0; i < 8; i++)
             all_ok &= io[i].status == BLKIF_RSP_OKAY;
@@ -113,7 +113,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
             io[i] = (struct bfp_io){
                 .op = BLKIF_OP_READ, .sector = s, .nsects = n, .buf = bufs[i]};
         }
-        if (bfp_run(f, io, 8, 8, 10000))
+        if (bfp_run(f, io, 8, 8, 15000))
             rd_ok = false;
         for (int i = 0; i < 8; i++) {
             rd_ok &= io[i].status == BLKIF_RSP_OKAY;
@@ -127,7 +127,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
              bfp_feature(f, "feature-flush-cache") &&
              bfp_max_indirect(f) == 256,
          "feature-persistent, feature-flush-cache, 256 indirect segments");
-    c_ok(bfp_disconnect(f, 5000) == 0, "Closing -> Closed");
+    c_ok(bfp_disconnect(f, 15000) == 0, "Closing -> Closed");
     bfp_close(f);
     for (int i = 0; i < 8; i++)
         free(bufs[i]);
@@ -149,7 +149,7 @@ static void flush_scenario(struct xs_handle *xs, void *argp)
     io[0] = (struct bfp_io){
         .op = BLKIF_OP_WRITE, .sector = 64, .nsects = 128, .buf = buf};
     io[1] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
-    bfp_run(f, io, 2, 1, 5000);
+    bfp_run(f, io, 2, 1, 15000);
     c_ok(io[0].status == 0 && io[1].status == 0, "write then flush: OKAY");
     now = read_file(a->path, DISK_BYTES);
     c_ok(now && memcmp(now + 64 * 512, buf, 128 * 512) == 0,
@@ -160,16 +160,16 @@ static void flush_scenario(struct xs_handle *xs, void *argp)
     io[1] = (struct bfp_io){
         .op = BLKIF_OP_WRITE, .sector = 1024, .nsects = 8, .buf = buf};
     io[2] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
-    bfp_run(f, io, 3, 3, 5000);
+    bfp_run(f, io, 3, 3, 15000);
     c_ok(io[0].status == 0 && io[1].status == 0 && io[2].status == 0,
          "barrier, write, flush in one batch: OKAY");
     c_ok(bfp_feature(f, "feature-discard"), "feature-discard advertised");
     io[0] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 64, .nsects = 64};
-    bfp_run(f, io, 1, 1, 5000);
+    bfp_run(f, io, 1, 1, 15000);
     c_ok(io[0].status == 0, "aligned discard: OKAY");
     io[0] = (struct bfp_io){
         .op = BLKIF_OP_READ, .sector = 64, .nsects = 128, .buf = buf};
-    bfp_run(f, io, 1, 1, 5000);
+    bfp_run(f, io, 1, 1, 15000);
     c_ok(io[0].status == 0 && memcmp(buf, zero, 64 * 512) == 0 &&
              buf[64 * 512] == 0x5a,
          "the discarded range reads as zeroes, the rest is intact");
@@ -181,11 +181,11 @@ static void flush_scenario(struct xs_handle *xs, void *argp)
     io[1] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 8, .nsects = 5};
     io[2] = (struct bfp_io){
         .op = BLKIF_OP_DISCARD, .sector = DISK_BYTES / 512 - 8, .nsects = 16};
-    bfp_run(f, io, 3, 3, 5000);
+    bfp_run(f, io, 3, 3, 15000);
     c_ok(io[0].status == BLKIF_RSP_ERROR && io[1].status == BLKIF_RSP_ERROR,
          "discards not aligned to discard-granularity: ERROR");
     c_ok(io[2].status == BLKIF_RSP_ERROR, "a discard past the end: ERROR");
-    bfp_disconnect(f, 5000);
+    bfp_disconnect(f, 15000);
     bfp_close(f);
 }
 
@@ -203,7 +203,7 @@ static void ro_scenario(struct xs_handle *xs, void *argp)
     c_ok(bfp_info(f) & VDISK_READONLY, "info has VDISK_READONLY");
     io[0] = (struct bfp_io){
         .op = BLKIF_OP_READ, .sector = 8, .nsects = 64, .buf = buf};
-    bfp_run(f, io, 1, 1, 5000);
+    bfp_run(f, io, 1, 1, 15000);
     c_ok(io[0].status == 0 && memcmp(buf, before + 8 * 512, 64 * 512) == 0,
          "read: OKAY, the file's bytes");
     io[0] = (struct bfp_io){
@@ -211,7 +211,7 @@ static void ro_scenario(struct xs_handle *xs, void *argp)
     io[1] = (struct bfp_io){.op = BLKIF_OP_DISCARD, .sector = 0, .nsects = 8};
     io[2] = (struct bfp_io){.op = BLKIF_OP_WRITE_BARRIER};
     io[3] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
-    bfp_run(f, io, 4, 4, 5000);
+    bfp_run(f, io, 4, 4, 15000);
     c_ok(io[0].status == BLKIF_RSP_ERROR && io[2].status == BLKIF_RSP_ERROR,
          "write and barrier: ERROR");
     c_ok(io[1].status == BLKIF_RSP_EOPNOTSUPP && !bfp_feature(f, "feature-"
@@ -220,7 +220,7 @@ static void ro_scenario(struct xs_handle *xs, void *argp)
     now = read_file(a->path, DISK_BYTES);
     c_ok(now && memcmp(now, before, DISK_BYTES) == 0, "the file is unchanged");
     free(now);
-    bfp_disconnect(f, 5000);
+    bfp_disconnect(f, 15000);
     bfp_close(f);
     free(before);
 }

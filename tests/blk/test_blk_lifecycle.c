@@ -52,7 +52,7 @@ static bool released(int fe, uint32_t devid)
     char needle[64];
 
     snprintf(needle, sizeof(needle), "vbd/%d/%u: released", fe, devid);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1000; i++) {
         if (blk_log_has(needle))
             return true;
         usleep(10000);
@@ -90,23 +90,23 @@ static void hotplug(struct xs_handle *xs, void *argp)
         return;
     dom = bfp_get_domid(f);
     c_ok(bfp_toolstack_add(xs, (uint32_t)dom, a->devid, a->path, true) == 0 &&
-             bfp_connect(f, 10000) == 0,
+             bfp_connect(f, 15000) == 0,
          "attached and connected");
     io = (struct bfp_io){.op = BLKIF_OP_WRITE, .nsects = 8, .buf = buf};
-    c_ok(bfp_run(f, &io, 1, 1, 5000) == 0 && io.status == 0, "a write: OKAY");
+    c_ok(bfp_run(f, &io, 1, 1, 15000) == 0 && io.status == 0, "a write: OKAY");
     detach(xs, (uint32_t)dom, a->devid);
-    c_ok(bfp_wait_backend(f, XenbusStateClosing, 5000) == 0,
+    c_ok(bfp_wait_backend(f, XenbusStateClosing, 15000) == 0,
          "idle detach: the backend is Closing");
-    c_ok(bfp_disconnect(f, 5000) == 0, "the frontend closes, backend Closed");
+    c_ok(bfp_disconnect(f, 15000) == 0, "the frontend closes, backend Closed");
     bfp_toolstack_remove(xs, (uint32_t)dom, a->devid);
     c_ok(released(dom, a->devid), "blkback released the device");
 
     /* Attach again, same device number. */
     c_ok(bfp_toolstack_add(xs, (uint32_t)dom, a->devid, a->path, true) == 0 &&
-             bfp_connect(f, 10000) == 0,
+             bfp_connect(f, 15000) == 0,
          "attached again and connected");
     io = (struct bfp_io){.op = BLKIF_OP_READ, .nsects = 8, .buf = buf};
-    c_ok(bfp_run(f, &io, 1, 1, 5000) == 0 && io.status == 0, "a read: OKAY");
+    c_ok(bfp_run(f, &io, 1, 1, 15000) == 0 && io.status == 0, "a read: OKAY");
 
     /* Busy detach: 256 writes at depth 32 while the toolstack detaches. */
     b.f = f;
@@ -140,10 +140,10 @@ static void hotplug(struct xs_handle *xs, void *argp)
     c_ok(f &&
              bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid + 1,
                                a->path, true) == 0 &&
-             bfp_connect(f, 10000) == 0,
+             bfp_connect(f, 15000) == 0,
          "another frontend attaches after that");
     io = (struct bfp_io){.op = BLKIF_OP_READ, .nsects = 64, .buf = buf};
-    c_ok(f && bfp_run(f, &io, 1, 1, 5000) == 0 && io.status == 0,
+    c_ok(f && bfp_run(f, &io, 1, 1, 15000) == 0 && io.status == 0,
          "and reads: OKAY");
     if (f) {
         bfp_disconnect(f, 3000);
@@ -167,7 +167,7 @@ static void durable(struct xs_handle *xs, void *argp)
         return;
     c_ok(bfp_toolstack_add(xs, (uint32_t)bfp_get_domid(f), a->devid, a->path,
                            true) == 0 &&
-             bfp_connect(f, 10000) == 0,
+             bfp_connect(f, 15000) == 0,
          "connected");
     fill(w1, W1_BYTES, 4242);
     fill(w2, W1_BYTES, 4343);
@@ -177,8 +177,8 @@ static void durable(struct xs_handle *xs, void *argp)
                                 .nsects = 64,
                                 .buf = w1 + (size_t)i * 32768};
     io[32] = (struct bfp_io){.op = BLKIF_OP_FLUSH_DISKCACHE};
-    good = bfp_run(f, io, 32, 8, 5000) == 0 &&
-           bfp_run(f, &io[32], 1, 1, 5000) == 0;
+    good = bfp_run(f, io, 32, 8, 15000) == 0 &&
+           bfp_run(f, &io[32], 1, 1, 15000) == 0;
     for (int i = 0; i <= 32; i++)
         good &= io[i].status == BLKIF_RSP_OKAY;
     c_ok(good, "1 MiB written and flushed: all OKAY");
@@ -203,7 +203,7 @@ static void durable(struct xs_handle *xs, void *argp)
                                 .sector = 2048 + (uint64_t)i * 64,
                                 .nsects = 64,
                                 .buf = back + (size_t)i * 32768};
-    good = bfp_run(f, io, 32, 32, 5000) == 0;
+    good = bfp_run(f, io, 32, 32, 15000) == 0;
     c_ok(good && memcmp(back, w2, W1_BYTES) == 0,
          "the resubmitted writes read back right");
     for (int i = 0; i < 32; i++)
@@ -211,10 +211,10 @@ static void durable(struct xs_handle *xs, void *argp)
                                 .sector = (uint64_t)i * 64,
                                 .nsects = 64,
                                 .buf = back + (size_t)i * 32768};
-    good = bfp_run(f, io, 32, 32, 5000) == 0;
+    good = bfp_run(f, io, 32, 32, 15000) == 0;
     c_ok(good && memcmp(back, w1, W1_BYTES) == 0,
          "the flushed writes read back right");
-    c_ok(bfp_disconnect(f, 5000) == 0, "Closing -> Closed");
+    c_ok(bfp_disconnect(f, 15000) == 0, "Closing -> Closed");
     bfp_close(f);
 }
 
