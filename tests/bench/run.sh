@@ -179,11 +179,15 @@ fi
 # socket (read, write, directory, a read-modify-write transaction, watch
 # event latency) against a bare Unix-socket echo round trip of the same
 # message sizes in the same run, client and servers pinned to one CPU and
-# to two.
+# to two.  xenstore_ring (bench_xs_ring.c): READ over a process domain's
+# ring served by xenstored against a bare ring echo by a dom0 process on
+# the same kind of page and event channel; notifications per round trip.
 XSB=$ROOT/tests/bench/xenstore
 if make -s -C "$XSB" XEN_ROOT="$ROOT" >/dev/null 2>&1; then
     "$XSB/bench_xs" "$ROOT/xenstore/xenstored/xenstored" ||
         echo "bench xenstore: failed"
+    "$XSB/bench_xs_ring" "$XENHV" "$ROOT/xenstore/xenstored/xenstored" ||
+        echo "bench xenstore_ring: failed"
 else
     echo "bench xenstore: bench_xs did not build, nothing measured"
 fi

@@ -125,7 +125,11 @@ int main(void)
        "GET_DOMAIN_PATH over the ring");
     is_int(rh.req_id, 7, "req_id echoed");
     is_int(rh.type, XS_GET_DOMAIN_PATH, "reply type");
-    ok(notifies >= 2, "server notified after consuming and producing (%u)",
+    /*
+     * One event for the batch: the request consumed and the reply
+     * produced (xs_ring.c ring_kick()); the guest sees both indexes moved.
+     */
+    ok(notifies == 1, "server notified once for consuming and producing (%u)",
        notifies);
     is_int(ring.req_cons, ring.req_prod, "all request bytes consumed");
 

@@ -283,6 +283,9 @@ static void conn_flush(struct xs_conn *conn)
     }
     if (!conn->dead && conn->ops->want_write)
         conn->ops->want_write(conn, conn->out_head != NULL);
+    /* A message sent outside request handling (a watch event). */
+    if (!conn->dead && !conn->in_process && conn->ops->kick)
+        conn->ops->kick(conn);
 }
 
 int xs_conn_send(struct xs_conn *conn, uint32_t type, uint32_t req_id,
@@ -1240,6 +1243,7 @@ void xs_conn_process(struct xs_conn *conn)
 {
     unsigned int handled = 0;
 
+    conn->in_process = true;
     conn_flush(conn);
     conn->more_input = false;
     while (!conn->dead) {
@@ -1263,4 +1267,8 @@ void xs_conn_process(struct xs_conn *conn)
         conn->in_used = 0;
         conn->hdr_used = 0;
     }
+    conn->in_process = false;
+    /* One wake-up for everything consumed and produced in this batch. */
+    if (!conn->dead && conn->ops->kick)
+        conn->ops->kick(conn);
 }

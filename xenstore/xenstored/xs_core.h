@@ -35,12 +35,16 @@ struct xs_domain_backend;
  *   want_write: (optional) asked to call xs_conn_process() when the
  *          transport can take more output (@on) or to stop asking.
  *   destroy: free the transport's state; the connection is going away.
+ *   kick: (optional) called once the core has finished a batch of reads
+ *          and writes, so that a transport that must wake its peer (a
+ *          ring's event channel) does it once per batch, not per message.
  */
 struct xs_conn_ops {
     ssize_t (*read)(struct xs_conn *conn, void *buf, size_t len);
     ssize_t (*write)(struct xs_conn *conn, const void *buf, size_t len);
     void (*want_write)(struct xs_conn *conn, bool on);
     void (*destroy)(struct xs_conn *conn);
+    void (*kick)(struct xs_conn *conn);
 };
 
 /* Per-domain limits (dom0 is never limited, as in Xen). */
@@ -98,6 +102,7 @@ struct xs_conn {
      * level-triggered read event does; a ring needs a kick).
      */
     bool more_input;
+    bool in_process; /* inside xs_conn_process(): kick once at its end */
 };
 
 /*

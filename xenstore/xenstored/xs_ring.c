@@ -26,6 +26,14 @@ struct ring_transport {
     struct xenstore_domain_interface *intf;
     xs_ring_notify_fn *notify;
     void *opaque;
+    /*
+     * Indexes moved since the guest was last notified.  The core calls
+     * ring_kick() once per batch (xs_conn_ops.kick), so a request and its
+     * reply cost the guest one event, not one per header, payload and
+     * reply (xenstore-ring.txt only asks for a notification after
+     * consuming or producing, before waiting).
+     */
+    bool moved;
 };
 
 static uint32_t ring_load(const volatile uint32_t *p)
@@ -69,7 +77,7 @@ static ssize_t ring_read(struct xs_conn *conn, void *buf, size_t len)
         /* The copy must complete before the guest may reuse the space. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         ring_store(&intf->req_cons, cons);
-        rt->notify(rt->opaque);
+        rt->moved = true;
     }
     return (ssize_t)done;
 }
@@ -106,7 +114,7 @@ static ssize_t ring_write(struct xs_conn *conn, const void *buf, size_t len)
         /* Data before index: the guest reads rsp_prod, then the bytes. */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         ring_store(&intf->rsp_prod, prod);
-        rt->notify(rt->opaque);
+        rt->moved = true;
     }
     return (ssize_t)done;
 }
@@ -117,11 +125,22 @@ static void ring_destroy(struct xs_conn *conn)
     conn->transport = NULL;
 }
 
+static void ring_kick(struct xs_conn *conn)
+{
+    struct ring_transport *rt = conn->transport;
+
+    if (rt && rt->moved) {
+        rt->moved = false;
+        rt->notify(rt->opaque);
+    }
+}
+
 static const struct xs_conn_ops ring_ops = {
     .read = ring_read,
     .write = ring_write,
     .want_write = NULL, /* the guest's notification re-runs us */
     .destroy = ring_destroy,
+    .kick = ring_kick,
 };
 
 struct xs_conn *xs_ring_conn_new(struct xs_store *store, uint32_t domid,
