@@ -347,8 +347,11 @@ static void vbd_update(struct vbd *v)
         break;
     case XenbusStateClosing:
         vbd_disconnect(v);
+        /* Closed only once the frontend is done, even when the toolstack
+         * detaches (online 0): it waits for our Closed, the frontend for
+         * our Closing. */
         if (fe == XenbusStateClosed || fe == XenbusStateUnknown ||
-            fe == XenbusStateInitialising || !online)
+            fe == XenbusStateInitialising)
             vbd_set_state(v, XenbusStateClosed);
         break;
     case XenbusStateClosed:
