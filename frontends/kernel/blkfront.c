@@ -1030,6 +1030,10 @@ int blk_open(unsigned int devid, unsigned int max_queues, struct blk_dev **out)
     if (rc >= 0)
         rc = dev_connect(dev);
     if (rc < 0) {
+        printf("blkfront: vbd %u: open failed (%d), our state %d, backend "
+               "%s state %d\n",
+               devid, rc, (int)dev->state, dev->be,
+               (int)xenbus_read_state(dev->be));
         xenbus_unwatch(path, dev->token);
         for (unsigned int i = 0; i < dev->info.nr_queues; i++)
             queue_teardown(&dev->q[i]);

@@ -211,12 +211,14 @@ static void bench(struct blk_dev *dev, uint64_t seed)
  * role=bad: test_blkfront.c itself is the backend, offering none of the
  * optional features and answering requests at sectors BAD_ERROR,
  * BAD_STATUS and BAD_ID with BLKIF_RSP_ERROR, a status outside blkif.h,
- * and an id that was never sent.
+ * and an id that was never sent; on a second device (devid2), sector
+ * BAD_JUMP makes it push rsp_prod far past what was asked.
  */
 #define BAD_ERROR  40
 #define BAD_STATUS 41
 #define BAD_ID     42
-#define BAD_TESTS  13
+#define BAD_JUMP   43
+#define BAD_TESTS  18
 
 static void fill_bytes(uint8_t *p, size_t n, uint8_t seed)
 {
@@ -224,11 +226,11 @@ static void fill_bytes(uint8_t *p, size_t n, uint8_t seed)
         *(uint64_t *)(p + i) = bf_word(seed, 0, i / 8, 0);
 }
 
-static void bad_backend(unsigned int devid)
+static void bad_backend(unsigned int devid, unsigned int devid2)
 {
     const struct blk_info *in;
     struct blk_stats st;
-    struct blk_dev *dev;
+    struct blk_dev *dev, *dev2;
     unsigned int free0;
     int rc;
 
@@ -272,6 +274,23 @@ static void bad_backend(unsigned int devid)
     ok(rc == -XEN_EIO && st.bad_status == 1,
        "a status outside blkif.h fails the read (rc %d) and is counted", rc);
     is_int(blk_read(dev, 0, buf, 8), 0, "the device still works");
+
+    /* A second device at once; its backend breaks the ring. */
+    rc = blk_open(devid2, 0, &dev2);
+    is_int(rc, 0, "blk_open(%u): a second device", devid2);
+    if (rc)
+        bail_out("no second device");
+    fill_bytes(shadow, 24 * 512, 3);
+    rc = blk_write(dev2, 8, shadow, 24);
+    ok(rc == 0 && blk_read(dev2, 8, buf, 24) == 0 &&
+           same(buf, shadow, 24 * 512) && blk_read(dev, 0, buf, 8) == 0,
+       "24 sectors through the second device; the first still answers");
+    rc = blk_read(dev2, BAD_JUMP, buf, 1);
+    ok(rc == -XEN_EIO && blk_read(dev2, 0, buf, 1) == -XEN_EIO,
+       "rsp_prod pushed past the requests breaks the device (rc %d)", rc);
+    is_int(blk_read(dev, 0, buf, 8), 0,
+           "the first device goes on after the second broke");
+    is_int(blk_close(dev2), 0, "blk_close of the broken second device");
     rc = blk_read(dev, BAD_ID, buf, 1);
     ok(rc == -XEN_EIO && blk_read(dev, 0, buf, 8) == -XEN_EIO,
        "an unknown response id breaks the device (rc %d); later calls fail",
@@ -299,7 +318,7 @@ void test_main(void)
     if (rc)
         bail_out("xenbus_init/gnttab_init: %d", rc);
     if (cmdline_get_u64("bad", 0)) {
-        bad_backend(devid);
+        bad_backend(devid, (unsigned int)cmdline_get_u64("devid2", 0));
         return;
     }
     tap_plan(NR_TESTS);

@@ -30,6 +30,7 @@
 
 #include <xen/sched.h>
 #include <xen/hvm/params.h>
+#include <xen/io/xenbus.h>
 #include <xen/io/xs_wire.h>
 
 #include "harness.h"
@@ -48,12 +49,14 @@
 #define DEVID       51712 /* xvda: (202 << 8) | 0, xen-vbd-interface */
 #define GUEST_TESTS 19
 #define BAD_DEVID   51728 /* xvdb */
-#define BAD_TESTS   13
+#define BAD_TESTS   18
 #define BAD_SECTORS 256
 /* The sectors at which the fake backend misbehaves (guest.c agrees). */
 #define BAD_ERROR  40
 #define BAD_STATUS 41
 #define BAD_ID     42
+#define BAD_JUMP   43
+#define BAD_DEVID2 51744 /* xvdc */
 #define SEED       0x5eed1234ULL
 
 static xc_interface *xch;
@@ -163,24 +166,46 @@ static void guest_console(int d, int all)
             tap_diag("guest: %s", l);
 }
 
+/* Guests retired by guest_retire(), destroyed by guests_destroy(). */
+static int retired[8];
+static unsigned int nr_retired;
+
 /*
- * Destroy guest d and forget it in xenstored (XS_RELEASE, its home and
- * backend directories), so the next guest may get the same domid.
- * Returns the destroy's result.
+ * Retire guest d: remove its vbd backend directories (so a later blkback
+ * does not find them) and keep the domain until guests_destroy().  Each
+ * phase's guest so gets a fresh domid and xenstored a fresh store port: a
+ * released domain's port re-bound under the same number may keep the
+ * mask bit xen-hv left on it (see tests/dom0/xenbus).  0 or -1.
  */
-static int guest_destroy(int d)
+static int guest_retire(int d)
 {
     char path[64];
-    int rc = simple(XENHV_OP_DOMAIN_DESTROY, d);
+    int rc = 0;
 
-    xs_release_domain(xs, (unsigned int)d);
-    snprintf(path, sizeof(path), "/local/domain/%d", d);
-    xs_rm(xs, XBT_NULL, path);
     snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%d", d);
-    xs_rm(xs, XBT_NULL, path);
+    rc |= !xs_rm(xs, XBT_NULL, path) && errno != ENOENT;
     snprintf(path, sizeof(path), "/local/domain/0/backend/vbdtest/%d", d);
-    xs_rm(xs, XBT_NULL, path);
-    return rc;
+    rc |= !xs_rm(xs, XBT_NULL, path) && errno != ENOENT;
+    if (nr_retired < sizeof(retired) / sizeof(retired[0]))
+        retired[nr_retired++] = d;
+    return rc ? -1 : 0;
+}
+
+/* Destroy the retired guests and release them in xenstored; 0 or -1. */
+static int guests_destroy(void)
+{
+    int rc = 0;
+
+    for (unsigned int i = 0; i < nr_retired; i++) {
+        char path[64];
+
+        rc |= simple(XENHV_OP_DOMAIN_DESTROY, retired[i]);
+        xs_release_domain(xs, (unsigned int)retired[i]);
+        snprintf(path, sizeof(path), "/local/domain/%d", retired[i]);
+        xs_rm(xs, XBT_NULL, path);
+    }
+    nr_retired = 0;
+    return rc ? -1 : 0;
 }
 
 /*
@@ -329,6 +354,7 @@ struct fake {
     void *sring;
     uint8_t disk[BAD_SECTORS * 512];
     unsigned int served, max_segs, violations;
+    int connected; /* 0 waiting, 1 serving, 2 closed */
 };
 
 static char *fe_key(struct fake *f, const char *key)
@@ -418,6 +444,8 @@ static void fake_serve(struct fake *f)
             else if (req.sector_number == BAD_ID)
                 rsp->id = req.id + 1000;
             f->ring.rsp_prod_pvt++;
+            if (req.sector_number == BAD_JUMP)
+                f->ring.rsp_prod_pvt += 100; /* answers never asked for */
         }
         RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&f->ring, notify);
         if (notify)
@@ -430,12 +458,8 @@ static void fake_serve(struct fake *f)
 static int fake_connect(struct fake *f)
 {
     char *ref = NULL, *port = NULL;
-    char path[400];
     int rc = -1, local;
 
-    snprintf(path, sizeof(path), "%s/state", f->fe);
-    if (!wait_node(path, "3", 30000))
-        goto out;
     ref = fe_key(f, "ring-ref");
     port = fe_key(f, "event-channel");
     if (!ref || !port)
@@ -455,79 +479,112 @@ out:
     return rc;
 }
 
+/* Set up fake vbd devid of guest d (backend keys, InitWait); 0 or -1. */
+static int fake_init(struct fake *f, int d, int devid)
+{
+    memset(f, 0, sizeof(*f));
+    f->d = d;
+    f->gh = xengnttab_open(NULL, 0);
+    f->eh = xenevtchn_open(NULL, 0);
+    if (!f->gh || !f->eh ||
+        vbd_write(d, "none", devid, "vbdtest", f->be, f->fe, sizeof(f->be)))
+        return -1;
+    return be_set(f, "sectors", "256") || be_set(f, "sector-size", "512") ||
+                   be_set(f, "info", "0") || be_set(f, "state", "2")
+               ? -1
+               : 0;
+}
+
 /*
- * Phase 2: a guest whose vbd's backend is this program, offering none of
- * blkif.h's optional features (no persistent grants, indirect segments,
- * multi-queue, flush or discard).  The guest (bad=1) checks the fallbacks
- * and how blkfront takes bad responses; here, that no request broke the
- * 11-segment limit and that the frontend closed.
+ * One step of fake vbd f: connect once the frontend is Initialised, serve
+ * while it is connected, let go of the ring and go Closed once it closes.
+ */
+static void fake_step(struct fake *f)
+{
+    char *st = fe_key(f, "state");
+    int fe_state = st ? atoi(st) : 0;
+
+    free(st);
+    if (f->connected == 0 && fe_state == XenbusStateInitialised)
+        f->connected = fake_connect(f) == 0 ? 1 : 2;
+    if (f->connected == 1) {
+        fake_serve(f);
+        if (fe_state == XenbusStateClosing || fe_state == XenbusStateClosed) {
+            xengnttab_unmap(f->gh, f->sring, 1);
+            f->sring = NULL;
+            be_set(f, "state", "6");
+            f->connected = 2;
+        }
+    }
+}
+
+static void fake_fini(struct fake *f)
+{
+    if (f->sring)
+        xengnttab_unmap(f->gh, f->sring, 1);
+    if (f->eh)
+        xenevtchn_close(f->eh);
+    if (f->gh)
+        xengnttab_close(f->gh);
+}
+
+/*
+ * Phase 2: a guest with two vbds whose backend is this program, offering
+ * none of blkif.h's optional features (no persistent grants, indirect
+ * segments, multi-queue, flush or discard).  The guest (bad=1) checks the
+ * fallbacks and how blkfront takes bad responses, on one device while the
+ * other keeps working; here, that no request broke the 11-segment limit
+ * and that both frontends closed.  5 test points.
  */
 static void fake_phase(void)
 {
-    static struct fake f;
+    static struct fake f[2];
     char cmd[128], path[400];
-    int served_ok;
+    int d;
 
-    memset(&f, 0, sizeof(f));
-    f.gh = xengnttab_open(NULL, 0);
-    f.eh = xenevtchn_open(NULL, 0);
-    snprintf(cmd, sizeof(cmd), "devid=%d bad=1", BAD_DEVID);
-    f.d = guest_setup(cmd);
-    ok(f.gh && f.eh && f.d > 0 &&
-           vbd_write(f.d, "none", BAD_DEVID, "vbdtest", f.be, f.fe,
-                     sizeof(f.be)) == 0,
-       "guest %d with vbd %d served by this program", f.d, BAD_DEVID);
-    if (f.d <= 0 || !f.gh || !f.eh) {
+    snprintf(cmd, sizeof(cmd), "devid=%d devid2=%d bad=1", BAD_DEVID,
+             BAD_DEVID2);
+    d = guest_setup(cmd);
+    ok(d > 0 && fake_init(&f[0], d, BAD_DEVID) == 0 &&
+           fake_init(&f[1], d, BAD_DEVID2) == 0,
+       "guest %d with vbds %d and %d served by this program", d, BAD_DEVID,
+       BAD_DEVID2);
+    if (d <= 0 || !f[0].eh || !f[1].eh) {
         tap_skip(4, "no guest");
         goto out;
     }
-    be_set(&f, "sectors", "256");
-    be_set(&f, "sector-size", "512");
-    be_set(&f, "info", "0");
-    be_set(&f, "state", "2");
-    simple(XENHV_OP_DOMAIN_UNPAUSE, f.d);
-    served_ok = fake_connect(&f) == 0;
-    if (served_ok) {
-        snprintf(path, sizeof(path), "%s/state", f.fe);
-        for (int i = 0; i < 600; i++) {
-            char *st;
-
-            if (wait_event(f.eh, 50) > 0 || i % 4 == 0)
-                fake_serve(&f);
-            st = rd(path);
-            if (st && (!strcmp(st, "5") || !strcmp(st, "6"))) {
-                free(st);
-                break;
-            }
-            free(st);
-        }
-        /* The frontend is closing: let go of its ring, then Closed. */
-        xengnttab_unmap(f.gh, f.sring, 1);
-        f.sring = NULL;
-        be_set(&f, "state", "6");
+    simple(XENHV_OP_DOMAIN_UNPAUSE, d);
+    for (int i = 0; i < 1200 && (f[0].connected < 2 || f[1].connected < 2);
+         i++) {
+        wait_event(f[0].eh, 10);
+        wait_event(f[1].eh, 10);
+        fake_step(&f[0]);
+        fake_step(&f[1]);
     }
-    ok(served_ok && f.served > 0 && f.max_segs == 11 && !f.violations,
-       "served %u requests, at most %u segments, %u violations", f.served,
-       f.max_segs, f.violations);
-    ok(wait_shutdown(f.d) == SHUTDOWN_poweroff, "the guest powered off");
+    ok(f[0].served > 0 && f[1].served > 0 && f[0].max_segs == 11 &&
+           !f[0].violations && !f[1].violations,
+       "served %u + %u requests, at most %u segments, %u violations",
+       f[0].served, f[1].served, f[0].max_segs,
+       f[0].violations + f[1].violations);
+    ok(wait_shutdown(d) == SHUTDOWN_poweroff, "the guest powered off");
     {
         static char con[65536];
         int passed;
 
-        console(f.d, con, sizeof(con));
+        console(d, con, sizeof(con));
         passed = guest_tap_passed(con, BAD_TESTS);
         ok(passed, "the guest's %d TAP tests passed", BAD_TESTS);
-        guest_console(f.d, !passed || getenv("VERBOSE"));
+        guest_console(d, !passed || getenv("VERBOSE"));
     }
-    snprintf(path, sizeof(path), "%s/state", f.fe);
-    ok(node_is(path, "6"), "the frontend ended Closed");
+    snprintf(path, sizeof(path), "%s/state", f[1].fe);
+    ok(node_is(path, "6") &&
+           node_is(strcat(strcpy(path, f[0].fe), "/state"), "6"),
+       "both frontends ended Closed");
 out:
-    if (f.d > 0)
-        guest_destroy(f.d);
-    if (f.eh)
-        xenevtchn_close(f.eh);
-    if (f.gh)
-        xengnttab_close(f.gh);
+    fake_fini(&f[0]);
+    fake_fini(&f[1]);
+    if (d > 0)
+        guest_retire(d);
 }
 
 static char xsd_sock[300], xsd_state[300], xsd_log[300], bb_log[3][300];
@@ -564,7 +621,7 @@ static pid_t start_blkback(const char *dir, int n)
 static void phase_end(int d, pid_t bb)
 {
     if (d > 0)
-        guest_destroy(d);
+        guest_retire(d);
     if (bb > 0) {
         kill(bb, SIGTERM);
         waitpid(bb, NULL, 0);
@@ -644,10 +701,20 @@ static void blkback_phase(const char *dir, const char *disk)
     ok(node_is(path, "6"), "the frontend ended Closed");
     snprintf(path, sizeof(path), "/local/domain/%d/data/queues", d);
     ok(node_is(path, "2"), "the guest used 2 queues");
-    ok(guest_destroy(d) == 0, "guest destroyed and released");
+    ok(guest_retire(d) == 0,
+       "the guest retired: its backend directory removed");
     d = -1;
 out:
     phase_end(d, bb);
+}
+
+/* dir/state as read (NULL when missing); the caller frees it. */
+static char *fe_state_of(const char *dir)
+{
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/state", dir);
+    return rd(path);
 }
 
 /*
@@ -687,6 +754,12 @@ static void demo_phase(const char *dir, const char *disk)
     ok(strstr(con, "written, flushed and read back") != NULL,
        "the demo wrote, flushed and read back the last sector");
     if (!strstr(con, "written, flushed and read back") || getenv("VERBOSE")) {
+        char *fs = fe_state_of(fe), *bs = fe_state_of(be);
+
+        tap_diag("frontend state %s, backend state %s", fs ? fs : "-",
+                 bs ? bs : "-");
+        free(fs);
+        free(bs);
         guest_console(d, 1);
         dump_file(bb_log[2], "blkback-3");
     }
@@ -747,8 +820,11 @@ int main(int argc, char **argv)
     }
     fake_phase();
 out:
-    if (xs)
+    if (xs) {
+        if (guests_destroy())
+            tap_diag("destroying the guests failed");
         xs_close(xs);
+    }
     if (xsd > 0) {
         kill(xsd, SIGTERM);
         waitpid(xsd, NULL, 0);
