@@ -235,7 +235,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(10 * 5 + 12 + 8 + 3);
+    tap_plan(10 * 5 + 12 + 8 + 5);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -298,6 +298,19 @@ int main(void)
     ok(kill(env.bb, 0) == 0, "blkback still runs");
     ok(blk_log_has("requests="), "blkback logged per-device counters");
     ok(blk_pid_file() == env.bb, "--pid-file holds blkback's pid");
+    {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd),
+                 "%s/backends/blk/blkback --bogus "
+                 ">/dev/null 2>&1",
+                 getenv("XEN_ROOT") ? getenv("XEN_ROOT") : "../..");
+        is_int(WEXITSTATUS(system(cmd)), 2, "an unknown option: exit 2");
+        snprintf(cmd, sizeof(cmd),
+                 "%s/backends/blk/blkback --help "
+                 "| grep -q no-direct",
+                 getenv("XEN_ROOT") ? getenv("XEN_ROOT") : "../..");
+        is_int(WEXITSTATUS(system(cmd)), 0, "--help lists the options");
+    }
     blk_env_stop();
     return tap_done();
 }
