@@ -852,20 +852,26 @@ static int submit_wait(struct blk_dev *dev, uint8_t op, uint64_t sector,
     }
 }
 
-/* Common checks; dispatch pending watch events first. */
-static int dev_check(struct blk_dev *dev, uint64_t sector, uint64_t nsec,
-                     bool write)
+/*
+ * Before a call: run pending watch events (the backend may have left
+ * Connected while we were idle) and follow the backend if so.
+ */
+static int dev_ready(struct blk_dev *dev)
 {
-    uint64_t ss;
-
     if (!dev || !dev->used)
         return -XEN_EINVAL;
-    ss = dev->info.sector_size / BLK_SECTOR_SIZE;
     xenbus_watch_dispatch();
     if (dev->be_changed && !dev->broken)
         dev_recover(dev);
-    if (dev->broken)
-        return -XEN_EIO;
+    return dev->broken ? -XEN_EIO : 0;
+}
+
+/* A range of a call: inside the device, aligned to its sector size. */
+static int dev_check(struct blk_dev *dev, uint64_t sector, uint64_t nsec,
+                     bool write)
+{
+    uint64_t ss = dev->info.sector_size / BLK_SECTOR_SIZE;
+
     if (write && dev->info.readonly)
         return -XEN_EROFS;
     if (sector > dev->info.sectors || nsec > dev->info.sectors - sector ||
@@ -878,10 +884,10 @@ static int dev_check(struct blk_dev *dev, uint64_t sector, uint64_t nsec,
 
 int blk_batch(struct blk_dev *dev, struct blk_req *reqs, unsigned int n)
 {
-    int rc = 0;
+    int rc = dev_ready(dev);
 
-    if (!dev || !dev->used)
-        return -XEN_EINVAL;
+    if (rc)
+        return rc;
     for (unsigned int i = 0; i < n; i++) {
         bool w = reqs[i].op == BLK_WRITE;
         uint32_t chunk = dev->info.max_segs * SECTORS_PER_PAGE;
@@ -941,7 +947,7 @@ static int blk_simple(struct blk_dev *dev, uint8_t op, uint64_t sector,
 
 int blk_flush(struct blk_dev *dev)
 {
-    int rc = dev_check(dev, 0, 0, false);
+    int rc = dev_ready(dev);
 
     if (rc)
         return rc;
@@ -955,8 +961,10 @@ int blk_flush(struct blk_dev *dev)
 
 int blk_discard(struct blk_dev *dev, uint64_t sector, uint64_t nsectors)
 {
-    int rc = dev_check(dev, sector, nsectors, true);
+    int rc = dev_ready(dev);
 
+    if (!rc)
+        rc = dev_check(dev, sector, nsectors, true);
     if (rc)
         return rc;
     if (!dev->info.discard)
