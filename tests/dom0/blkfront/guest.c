@@ -152,11 +152,42 @@ static uint64_t mbps(uint64_t bytes, uint64_t ns)
 
 /*
  * A small workload for the benchmark report: 1 MiB written and read in
- * 128 KiB requests, 4 KiB random reads at queue depth 1 and 32.
+ * 128 KiB requests, 4 KiB random reads and writes at queue depth 1 and 32.
  */
-static void bench(struct blk_dev *dev, uint64_t seed)
+/*
+ * rounds batches of qd random 4 KiB reads or writes (writes put back the
+ * shadow's bytes, so the image keeps the workload); prints the IOPS and
+ * returns the number of failed batches.
+ */
+static unsigned int rand_4k(struct blk_dev *dev, enum blk_op op,
+                            unsigned int qd, unsigned int rounds, uint64_t *x)
 {
     static struct blk_req reqs[32];
+    unsigned int fails = 0;
+    uint64_t t0 = time_now_ns(), ns;
+
+    for (unsigned int r = 0; r < rounds && !fails; r++) {
+        for (unsigned int i = 0; i < qd && i < 32; i++) {
+            uint64_t sector = (bf_next(x) % (BF_SECTORS / 8)) * 8;
+
+            reqs[i] = (struct blk_req){
+                .op = op,
+                .sector = sector,
+                .nsectors = 8,
+                .buf = op == BLK_WRITE ? shadow + sector * BLK_SECTOR_SIZE
+                                       : buf + i * 4096};
+        }
+        fails += blk_batch(dev, reqs, qd) != 0;
+    }
+    ns = time_now_ns() - t0;
+    diag("bench: 4 KiB random %s QD%u: %llu IOPS",
+         op == BLK_WRITE ? "write" : "read", qd,
+         (unsigned long long)(ns ? (uint64_t)qd * rounds * SEC / ns : 0));
+    return fails;
+}
+
+static void bench(struct blk_dev *dev, uint64_t seed)
+{
     uint64_t x = seed | 1, t0, ns;
     unsigned int fails = 0;
     struct blk_stats a, b;
@@ -174,27 +205,11 @@ static void bench(struct blk_dev *dev, uint64_t seed)
     ns = time_now_ns() - t0;
     diag("bench: seq read 1 MiB x4 in 128 KiB requests: %llu MB/s",
          (unsigned long long)mbps(4 << 20, ns));
-    t0 = time_now_ns();
-    for (unsigned int i = 0; i < 64 && !fails; i++)
-        fails +=
-            blk_read(dev, (bf_next(&x) % (BF_SECTORS / 8)) * 8, buf, 8) != 0;
-    ns = time_now_ns() - t0;
-    diag("bench: 4 KiB random read QD1: %llu IOPS",
-         (unsigned long long)(ns ? 64ULL * SEC / ns : 0));
-    t0 = time_now_ns();
-    for (unsigned int r = 0; r < 8 && !fails; r++) {
-        for (unsigned int i = 0; i < 32; i++)
-            reqs[i] =
-                (struct blk_req){.op = BLK_READ,
-                                 .sector = (bf_next(&x) % (BF_SECTORS / 8)) * 8,
-                                 .nsectors = 8,
-                                 .buf = buf + i * 4096};
-        fails += blk_batch(dev, reqs, 32) != 0;
-    }
-    ns = time_now_ns() - t0;
+    fails += rand_4k(dev, BLK_READ, 1, 64, &x);
+    fails += rand_4k(dev, BLK_READ, 32, 8, &x);
+    fails += rand_4k(dev, BLK_WRITE, 1, 64, &x);
+    fails += rand_4k(dev, BLK_WRITE, 32, 8, &x);
     blk_get_stats(dev, &b);
-    diag("bench: 4 KiB random read QD32: %llu IOPS",
-         (unsigned long long)(ns ? 256ULL * SEC / ns : 0));
     diag("bench: %llu requests, %llu notifications, %llu events "
          "(guest ring 0 is emulated at ~2 M instructions/s on kvm_pvm)",
          (unsigned long long)(b.requests - a.requests),
