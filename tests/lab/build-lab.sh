@@ -47,6 +47,11 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
     die "$BUSYBOX is dynamically linked (apt-get install busybox-static)"
 fi
 
+for f in xen-hv/xen-hv toolstack/xl/xl toolstack/xencommons \
+    xenstore/xenstored/xenstored; do
+    [ -x "$XEN_ROOT/$f" ] || die "$XEN_ROOT/$f is not built (run make)"
+done
+
 # --- 1. Debian's current kernel package ---------------------------------
 # linux-image-amd64 is a metapackage; its Depends names the real image.
 KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
@@ -196,10 +201,6 @@ project_files() {
         find tests/lab -type f 2>/dev/null
     ) | LC_ALL=C sort -u
 }
-for f in xen-hv/xen-hv toolstack/xl/xl toolstack/xencommons \
-    xenstore/xenstored/xenstored; do
-    [ -x "$XEN_ROOT/$f" ] || die "$XEN_ROOT/$f is not built (run make)"
-done
 
 STAMP=$OUT/inputs.stamp
 {

@@ -16,6 +16,7 @@
 # lab off, Ctrl-A X quits QEMU at once.
 #
 # Environment: LAB_OUT (build directory, default XEN_ROOT/build/lab),
+# LAB_QEMU (the QEMU binary, default qemu-system-x86_64 on PATH),
 # LAB_TIMEOUT (seconds for the whole VM run, default 900), LAB_MEMORY
 # (MiB, 2048), LAB_CPUS (1: two TCG CPUs have unsynchronized TSCs),
 # LAB_APPEND (extra kernel arguments).
@@ -37,8 +38,8 @@ skip() {
     exit 77
 }
 
-QEMU=$(command -v qemu-system-x86_64 || true)
-[ -n "$QEMU" ] || skip "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
+QEMU=${LAB_QEMU:-$(command -v qemu-system-x86_64 || true)}
+[ -n "$QEMU" ] && [ -x "$QEMU" ] || skip "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
 mkdir -p "$OUT" || skip "cannot create $OUT"
 
 # One lab VM at a time on this machine (CTest may run tests in parallel):
