@@ -7,7 +7,7 @@
 # guest does not reach yet are '# TODO': xen-hv does not run Linux yet.
 L2=/lab/l2
 out=/tmp/linux-boot.out
-echo "1..6"
+echo "1..9"
 n=0
 # check COND DESC: a step of the boot; not reached is a known gap (TODO).
 check() {
@@ -22,35 +22,43 @@ if [ ! -f "$L2/vmlinux" ]; then
     echo "Bail out! $L2/vmlinux missing from the lab image"
     exit 1
 fi
-read -r t0 _ </proc/uptime
-xen-hv/xen-hv run "$L2/vmlinux" \
-    --initrd "$L2/initrd.cpio.gz" --memory 512 --vcpus 1 --stats \
-    --cmdline "console=hvc0 earlyprintk=xen loglevel=7 panic=-1" \
-    >"$out" 2>&1 &
-pid=$!
-# A guest that panics early halts for ever: stop it once it says so (or
-# after L2_TIMEOUT seconds) instead of waiting.
-limit=$((${L2_TIMEOUT:-120} * 2))
-i=0
-while kill -0 $pid 2>/dev/null; do
-    if grep -qE 'PANIC: early exception|Kernel panic - not syncing' "$out"; then
-        sleep 2
-        echo "# the guest panicked: stopping xen-hv"
-        kill $pid
-        break
-    fi
-    i=$((i + 1))
-    if [ $i -gt $limit ]; then
-        echo "# no poweroff after ${L2_TIMEOUT:-120} s: stopping xen-hv"
-        kill $pid
-        break
-    fi
-    sleep 0.5
-done
-wait $pid
-st=$?
-read -r t1 _ </proc/uptime
-echo "# xen-hv run: status $st after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; last 60 lines:"
+# watch OUT CMD...: run CMD with its output in OUT; a guest that panics
+# early halts for ever, so stop CMD once the output says so (or after
+# L2_TIMEOUT seconds) instead of waiting.  Sets st (CMD's status) and
+# secs (how long it ran).
+watch() {
+    wout=$1
+    shift
+    read -r t0 _ </proc/uptime
+    "$@" >"$wout" 2>&1 &
+    pid=$!
+    limit=$((${L2_TIMEOUT:-120} * 2))
+    i=0
+    while kill -0 $pid 2>/dev/null; do
+        if grep -qE 'PANIC: early exception|Kernel panic - not syncing' \
+            "$wout"; then
+            sleep 2
+            echo "# the guest panicked: stopping $1"
+            kill $pid
+            break
+        fi
+        i=$((i + 1))
+        if [ $i -gt $limit ]; then
+            echo "# no poweroff after ${L2_TIMEOUT:-120} s: stopping $1"
+            kill $pid
+            break
+        fi
+        sleep 0.5
+    done
+    wait $pid
+    st=$?
+    read -r t1 _ </proc/uptime
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+}
+CMDLINE="console=hvc0 earlyprintk=xen loglevel=7 panic=-1"
+watch "$out" xen-hv/xen-hv run "$L2/vmlinux" --initrd "$L2/initrd.cpio.gz" \
+    --memory 512 --vcpus 1 --stats --cmdline "$CMDLINE"
+echo "# xen-hv run: status $st after $secs s; last 60 lines:"
 tail -n 60 "$out" | sed 's/^/#   /'
 # Name the first Xen-ABI gap when it is the known one: Debian's kernel
 # makes hypercalls with vmmcall (xen_hypercall_amd; no hypercall page),
@@ -68,3 +76,30 @@ check 'grep -q "Booting paravirtualized kernel on Xen PVH" "$out"' \
 check 'grep -q "^l2: init reached" "$out"' "the L2 /init runs"
 check 'grep -q "^l2: hypervisor type: xen" "$out"' "/sys/hypervisor/type is xen"
 check 'grep -q "^l2: done" "$out" && [ $st -eq 0 ]' "the guest powers off (status $st)"
+
+# The same guest through the toolstack, as issue 7's scenarios run it.
+cat >/tmp/linux.cfg <<CFG
+name = "linux"
+type = "pvh"
+kernel = "$L2/vmlinux"
+ramdisk = "$L2/initrd.cpio.gz"
+cmdline = "$CMDLINE"
+memory = 512
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "preserve"
+CFG
+xout=/tmp/linux-xl.out
+toolstack/xencommons start >/tmp/xencommons.out 2>&1
+cst=$?
+sed 's/^/# xencommons: /' /tmp/xencommons.out
+watch "$xout" toolstack/xl/xl create /tmp/linux.cfg -c
+echo "# xl create -c: status $st after $secs s; last 30 lines:"
+tail -n 30 "$xout" | sed 's/^/#   /'
+check '[ $cst -eq 0 ] && grep -q "Started domain linux" "$xout"' \
+    "xencommons start; xl create starts the domain"
+check 'grep -q "Linux version" "$xout"' "xl console: the kernel's banner"
+check 'grep -q "^l2: init reached" "$xout"' "xl console: the L2 /init runs"
+toolstack/xl/xl list 2>&1 | sed 's/^/# xl list: /'
+toolstack/xl/xl destroy linux >/dev/null 2>&1
+toolstack/xencommons stop >/dev/null 2>&1
