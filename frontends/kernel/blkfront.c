@@ -675,7 +675,7 @@ static int dev_recover(struct blk_dev *dev)
     dev->be_changed = false;
     if (s == XenbusStateConnected)
         goto out; /* a spurious watch event */
-    printf("blkfront: vbd %u: backend state %d, reconnecting\n", dev->devid,
+    printf("blkfront: vbd %u: backend left Connected (state %d)\n", dev->devid,
            (int)s);
     for (unsigned int i = 0; i < dev->info.nr_queues; i++)
         queue_teardown(&dev->q[i]);
@@ -694,6 +694,10 @@ static int dev_recover(struct blk_dev *dev)
                     (1u << XenbusStateClosed) | (1u << XenbusStateInitWait) |
                         (1u << XenbusStateUnknown),
                     BLKFRONT_TIMEOUT_NS);
+        /* online = 0: the toolstack is detaching the device
+         * (xenstore-paths "online"); no reconnection then. */
+        if (s == XenbusStateClosed && be_uint(dev, "online", 1) == 0)
+            s = XenbusStateUnknown;
         if (s == XenbusStateClosed) {
             set_state(dev, XenbusStateInitialising);
             s = be_wait(
@@ -723,7 +727,7 @@ static int dev_recover(struct blk_dev *dev)
     dev->st.reconnects++;
 out:
     if (rc) {
-        printf("blkfront: vbd %u: reconnection failed (%d)\n", dev->devid, rc);
+        printf("blkfront: vbd %u: no reconnection (%d)\n", dev->devid, rc);
         dev->broken = true;
         fail_all(dev, rc < 0 ? rc : -XEN_EIO);
     }
@@ -861,8 +865,12 @@ static int dev_ready(struct blk_dev *dev)
     if (!dev || !dev->used)
         return -XEN_EINVAL;
     xenbus_watch_dispatch();
-    if (dev->be_changed && !dev->broken)
-        dev_recover(dev);
+    if (dev->be_changed && !dev->broken) {
+        int rc = dev_recover(dev);
+
+        if (rc)
+            return rc;
+    }
     return dev->broken ? -XEN_EIO : 0;
 }
 

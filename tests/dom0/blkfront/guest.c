@@ -40,7 +40,7 @@
 #include "pattern.h"
 
 #define SEC      1000000000ULL
-#define NR_TESTS 19
+#define NR_TESTS 20
 
 static uint8_t shadow[BF_SECTORS * BLK_SECTOR_SIZE]
     __attribute__((aligned(4096)));
@@ -134,6 +134,18 @@ static void workload(struct blk_dev *dev, uint64_t seed, bool discard)
         is_int(bad_d, 0, "%u discards read back as zeroes", nd);
     else
         skip("the backend offers no feature-discard");
+}
+
+/* Wait (20 s at most) until dom0 has written node (relative to home). */
+static void wait_node(const char *node)
+{
+    for (int i = 0; i < 200; i++) {
+        char v[8];
+
+        if (xenbus_read(XBT_NIL, node, v, sizeof(v)) > 0)
+            return;
+        sched_sleep_until(time_now_ns() + SEC / 10);
+    }
 }
 
 /* One test point: the whole device read in one call equals the shadow. */
@@ -404,14 +416,7 @@ void test_main(void)
 
         /* dom0 kills and restarts blkback now; the next call follows. */
         xenbus_printf(XBT_NIL, "ready", "restart", "1");
-        rc = -1;
-        for (int i = 0; i < 200; i++) {
-            char v[8];
-
-            if (xenbus_read(XBT_NIL, "ready/restarted", v, sizeof(v)) > 0)
-                break;
-            sched_sleep_until(time_now_ns() + SEC / 10);
-        }
+        wait_node("ready/restarted");
         rc = blk_write(dev, 0, shadow, 64);
         blk_get_stats(dev, &st);
         ok(rc == 0 && st.reconnects > before,
@@ -422,8 +427,18 @@ void test_main(void)
         skip("blkback is not restarted in this run");
         skip("blkback is not restarted in this run");
     }
-    is_int(blk_flush(dev), in->flush || in->barrier ? 0 : -XEN_EOPNOTSUPP,
-           "flush before close");
+    if (restart) {
+        /* dom0 detaches the vbd now, as xl block-detach does. */
+        xenbus_printf(XBT_NIL, "ready", "detach", "1");
+        wait_node("ready/detached");
+        is_int(blk_read(dev, 0, buf, 8), -XEN_ENODEV,
+               "after a detach (online 0, backend Closing) I/O fails: "
+               "no device");
+        is_int(blk_flush(dev), -XEN_EIO, "and later calls fail too");
+    } else {
+        skip("the vbd is not detached in this run");
+        skip("the vbd is not detached in this run");
+    }
     is_int(blk_close(dev), 0, "blk_close: every grant ended");
     xenbus_printf(XBT_NIL, "ready", "done", "1");
 }

@@ -47,7 +47,7 @@
 
 #define STORE_GFN   ((unsigned int)XENHV_SPECIAL_GFN(XENHV_SPECIAL_XENSTORE))
 #define DEVID       51712 /* xvda: (202 << 8) | 0, xen-vbd-interface */
-#define GUEST_TESTS 19
+#define GUEST_TESTS 20
 #define BAD_DEVID   51728 /* xvdb */
 #define BAD_TESTS   18
 #define BAD_SECTORS 256
@@ -630,7 +630,8 @@ static void phase_end(int d, pid_t bb)
 
 /*
  * Phase 1: blkback serves a sparse image to a guest running pattern.h's
- * workload; blkback is killed and restarted mid-run.  14 test points.
+ * workload; blkback is killed and restarted mid-run, then the vbd is
+ * detached.  15 test points.
  */
 static void blkback_phase(const char *dir, const char *disk)
 {
@@ -651,7 +652,7 @@ static void blkback_phase(const char *dir, const char *disk)
     bb = start_blkback(dir, 0);
     ok(bb > 0, "blkback -N says READY");
     if (d <= 0 || bb <= 0) {
-        tap_skip(11, "no guest or no blkback");
+        tap_skip(12, "no guest or no blkback");
         goto out;
     }
     snprintf(path, sizeof(path), "%s/state", be);
@@ -679,6 +680,20 @@ static void blkback_phase(const char *dir, const char *disk)
            "blkback killed with SIGKILL and started again");
     } else {
         tap_skip(3, "the guest never reached the restart point");
+    }
+    /* xl block-detach: online 0, then the backend's state Closing. */
+    snprintf(path, sizeof(path), "/local/domain/%d/ready/detach", d);
+    if (wait_node(path, "1", 60000)) {
+        char online[320], state[320], done[64];
+
+        snprintf(online, sizeof(online), "%s/online", be);
+        snprintf(state, sizeof(state), "%s/state", be);
+        snprintf(done, sizeof(done), "/local/domain/%d/ready/detached", d);
+        ok(wr(online, "0") == 0 && wr(state, "5") == 0 && wr(done, "1") == 0 &&
+               wait_node(state, "6", 30000),
+           "detached as xl block-detach does; blkback went Closed");
+    } else {
+        tap_skip(1, "the guest never reached the detach point");
     }
     ok(wait_shutdown(d) == SHUTDOWN_poweroff, "the guest powered off");
     {
@@ -800,7 +815,7 @@ int main(int argc, char **argv)
     snprintf(bb_log[1], sizeof(bb_log[1]), "%s/blkback-2.log", tmpdir);
     snprintf(bb_log[2], sizeof(bb_log[2]), "%s/blkback-3.log", tmpdir);
 
-    tap_plan(25);
+    tap_plan(26);
     daemon = start_daemon("bf");
     xch = xc_interface_open(NULL, NULL, 0);
     fmem = xenforeignmemory_open(NULL, 0);
@@ -809,11 +824,11 @@ int main(int argc, char **argv)
     ok(pc.fd >= 0 && xch && fmem && xs,
        "xen-hv daemon and xenstored up, connected as domain 0");
     if (!xs) {
-        tap_skip(23, "no daemon or xenstored");
+        tap_skip(24, "no daemon or xenstored");
         goto out;
     }
     if (access(path, X_OK) != 0 && !getenv("BLKBACK")) {
-        tap_skip(18, "blkback (backends/blk) not built");
+        tap_skip(19, "blkback (backends/blk) not built");
     } else {
         blkback_phase(dir, disk);
         demo_phase(dir, disk);

@@ -127,7 +127,9 @@ void blk_get_stats(const struct blk_dev *dev, struct blk_stats *st);
  * max_segs pages, in flight together.  Errors: -XEN_EINVAL (beyond the
  * device's end, or not aligned to sector-size), -XEN_EROFS (write to a
  * read-only device), -XEN_EIO (the backend answered BLKIF_RSP_ERROR, or
- * the device is broken), -XEN_ETIMEDOUT.
+ * the device is broken), -XEN_ETIMEDOUT, -XEN_ENODEV (the backend closed
+ * for good: its directory is gone, or it is Closed with online = 0, as
+ * xl block-detach leaves it; later calls give -XEN_EIO).
  */
 int blk_read(struct blk_dev *dev, uint64_t sector, void *buf,
              uint32_t nsectors);
