@@ -732,61 +732,87 @@ static char *fe_state_of(const char *dir)
     return rd(path);
 }
 
-/*
- * Phase 3: the demo image frontends/kernel/blkdemo.elf (write=1) on the
- * same image through a fresh blkback: it must power off having written,
- * flushed and read back the last sector, which must then hold its line.
- * 4 test points.
- */
-static void demo_phase(const char *dir, const char *disk)
+/* 1 when the last sector of file starts with the demo's line. */
+static int has_demo_line(const char *file)
 {
-    static char con[65536];
-    char demo[512], be[256], fe[256], line[512] = "";
-    const char *saved = image;
-    int d = -1, reason;
-    pid_t bb;
-    FILE *f;
+    char line[512] = "";
+    FILE *f = fopen(file, "rb");
 
-    snprintf(demo, sizeof(demo), "%s/../../../frontends/kernel/blkdemo.elf",
-             dir);
-    image = demo;
-    d = guest_setup("vbd=51712 write=1");
-    image = saved;
-    bb = d > 0 && vbd_write(d, disk, DEVID, "vbd", be, fe, sizeof(be)) == 0
-             ? start_blkback(dir, 2)
-             : -1;
-    ok(d > 0 && bb > 0,
-       "blkdemo.elf (guest %d) with vbd %d on the image, blkback running", d,
-       DEVID);
-    if (d <= 0 || bb <= 0) {
-        tap_skip(3, "no demo guest or no blkback");
-        goto out;
-    }
-    simple(XENHV_OP_DOMAIN_UNPAUSE, d);
-    reason = wait_shutdown(d);
-    ok(reason == SHUTDOWN_poweroff, "the demo powered off (reason %d)", reason);
-    console(d, con, sizeof(con));
-    ok(strstr(con, "written, flushed and read back") != NULL,
-       "the demo wrote, flushed and read back the last sector");
-    if (!strstr(con, "written, flushed and read back") || getenv("VERBOSE")) {
-        char *fs = fe_state_of(fe), *bs = fe_state_of(be);
-
-        tap_diag("frontend state %s, backend state %s", fs ? fs : "-",
-                 bs ? bs : "-");
-        free(fs);
-        free(bs);
-        guest_console(d, 1);
-        dump_file(bb_log[2], "blkback-3");
-    }
-    f = fopen(disk, "rb");
     if (f && fseek(f, (long)(BF_SECTORS - 1) * 512, SEEK_SET) == 0)
         (void)!fgets(line, sizeof(line), f);
     if (f)
         fclose(f);
-    ok(strncmp(line, "xenkern blkdemo was here", 24) == 0,
-       "the image's last sector holds the demo's line");
+    return strncmp(line, "xenkern blkdemo was here", 24) == 0;
+}
+
+/*
+ * Phase 3: two domains on two devices at once: two guests running the
+ * demo image frontends/kernel/blkdemo.elf (write=1), each with vbd xvda
+ * on its own image, served by one fresh blkback.  Each must power off
+ * having written, flushed and read back its last sector, which must then
+ * hold its line.  4 test points.
+ */
+static void demo_phase(const char *dir, const char *disk)
+{
+    static char con[65536];
+    char demo[512], be[2][256], fe[2][256], disk2[320];
+    const char *saved = image, *disks[2] = {disk, disk2};
+    int d[2] = {-1, -1}, fd, rc = 0;
+    pid_t bb = -1;
+
+    snprintf(demo, sizeof(demo), "%s/../../../frontends/kernel/blkdemo.elf",
+             dir);
+    snprintf(disk2, sizeof(disk2), "%s/disk2.img", tmpdir);
+    fd = open(disk2, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    rc |= fd < 0 || ftruncate(fd, (off_t)BF_SECTORS * 512) != 0;
+    if (fd >= 0)
+        close(fd);
+    image = demo;
+    for (int i = 0; i < 2; i++) {
+        d[i] = guest_setup("vbd=51712 write=1");
+        rc |= d[i] <= 0 || vbd_write(d[i], disks[i], DEVID, "vbd", be[i], fe[i],
+                                     sizeof(be[i]));
+    }
+    image = saved;
+    if (!rc)
+        bb = start_blkback(dir, 2);
+    ok(!rc && bb > 0,
+       "two blkdemo.elf guests (%d, %d), each with vbd %d on its own image, "
+       "one blkback",
+       d[0], d[1], DEVID);
+    if (rc || bb <= 0) {
+        tap_skip(3, "no demo guests or no blkback");
+        goto out;
+    }
+    simple(XENHV_OP_DOMAIN_UNPAUSE, d[0]);
+    simple(XENHV_OP_DOMAIN_UNPAUSE, d[1]);
+    for (int i = 0; i < 2; i++) {
+        int reason = wait_shutdown(d[i]), wrote;
+
+        console(d[i], con, sizeof(con));
+        wrote = strstr(con, "written, flushed and read back") != NULL;
+        ok(reason == SHUTDOWN_poweroff && wrote,
+           "demo guest %d wrote, flushed and read back its last sector, "
+           "then powered off (reason %d)",
+           d[i], reason);
+        if (!wrote || getenv("VERBOSE")) {
+            char *fs = fe_state_of(fe[i]), *bs = fe_state_of(be[i]);
+
+            tap_diag("frontend state %s, backend state %s", fs ? fs : "-",
+                     bs ? bs : "-");
+            free(fs);
+            free(bs);
+            guest_console(d[i], 1);
+            dump_file(bb_log[2], "blkback-3");
+        }
+    }
+    ok(has_demo_line(disk) && has_demo_line(disk2),
+       "each image's last sector holds its demo's line");
 out:
-    phase_end(d, bb);
+    if (d[1] > 0)
+        guest_retire(d[1]);
+    phase_end(d[0], bb);
+    unlink(disk2);
 }
 
 int main(int argc, char **argv)
