@@ -221,6 +221,8 @@ echo "build-lab: lab initramfs (kernel $KVER)" >&2
 STAGE=$OUT/cache/lab-stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,var/log,var/lib,root,etc,lab}
+chmod 1777 "$STAGE/tmp"
+mkdir -m 1777 "$STAGE/var/tmp"
 cp "$BUSYBOX" "$STAGE/bin/busybox"
 ln -s busybox "$STAGE/bin/sh"
 # The kernel opens /dev/console for init before devtmpfs is mounted.

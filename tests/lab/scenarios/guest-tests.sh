@@ -3,6 +3,7 @@
 # on the lab's real SVM KVM, each judged by tests/guest/run-guest.sh as
 # make check does on the host; one TAP line per test, its output as TAP
 # comments when it fails.  Runs in XEN_ROOT.
+. tests/lab/scenarios/lib.sh
 n=0
 dirs=
 for elf in tests/guest/*/*.elf; do
@@ -16,21 +17,7 @@ if [ "$n" -eq 0 ]; then
 fi
 echo "1..$n"
 i=0
-out=/tmp/guest-test.out
 for dir in $dirs; do
     i=$((i + 1))
-    name=${dir##*/}
-    read -r t0 _ </proc/uptime
-    sh tests/guest/run-guest.sh "$dir" >"$out" 2>&1
-    status=$?
-    read -r t1 _ </proc/uptime
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-    case $status in
-    0) echo "ok $i - guest.$name ($secs s)" ;;
-    77) echo "ok $i - guest.$name # SKIP $(grep -m1 SKIP "$out")" ;;
-    *)
-        echo "not ok $i - guest.$name (status $status, $secs s)"
-        sed 's/^/#   /' "$out" | tail -n 40
-        ;;
-    esac
+    lab_run_one $i "guest.${dir##*/}" sh tests/guest/run-guest.sh "$dir"
 done

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Shared by the lab scenarios (sourced): TAP for one test program run
+# inside the lab.
+
+# lab_run_one N NAME CMD...: run CMD, print 'ok N - NAME (secs)' when it
+# exits 0, 'ok N - NAME # SKIP reason' on 77 (its '1..0 # SKIP' line), else
+# 'not ok N' followed by its output but the 'ok' lines (the last 60 lines
+# of that) as TAP comments.
+lab_run_one() {
+    n=$1
+    name=$2
+    shift 2
+    out=/tmp/lab-run-one.out
+    read -r t0 _ </proc/uptime
+    "$@" >"$out" 2>&1
+    status=$?
+    read -r t1 _ </proc/uptime
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    case $status in
+    0) echo "ok $n - $name ($secs s)" ;;
+    77)
+        echo "ok $n - $name # SKIP $(sed -n 's/^1\.\.0 *# *[Ss][Kk][Ii][Pp] *//p' "$out" | head -n 1)"
+        ;;
+    *)
+        echo "not ok $n - $name (status $status, $secs s)"
+        grep -v '^ok ' "$out" | tail -n 60 | sed 's/^/#   /'
+        ;;
+    esac
+}
