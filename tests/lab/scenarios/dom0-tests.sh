@@ -7,22 +7,13 @@
 . tests/lab/scenarios/lib.sh
 XENHV=$XEN_ROOT/xen-hv/xen-hv
 export XENHV
-n=0
-progs=
+lab_item() {
+    dir=${2%/*}
+    lab_run_one "$1" "dom0.${dir##*/}" sh tests/tap-run.sh "$2" "$dir"
+}
+set --
 for prog in tests/dom0/*/test_*; do
     case $prog in *.c) continue ;; esac
-    [ -x "$prog" ] || continue
-    progs="$progs $prog"
-    n=$((n + 1))
+    [ -x "$prog" ] && set -- "$@" "$prog"
 done
-if [ "$n" -eq 0 ]; then
-    echo "1..0 # SKIP no control-domain tests built (make -C tests/dom0)"
-    exit 0
-fi
-echo "1..$n"
-i=0
-for prog in $progs; do
-    i=$((i + 1))
-    dir=${prog%/*}
-    lab_run_one $i "dom0.${dir##*/}" sh tests/tap-run.sh "$prog" "$dir"
-done
+lab_run_all "no control-domain tests built (make -C tests/dom0)" "$@"

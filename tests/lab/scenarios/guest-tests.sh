@@ -4,20 +4,12 @@
 # make check does on the host; one TAP line per test, its output as TAP
 # comments when it fails.  Runs in XEN_ROOT.
 . tests/lab/scenarios/lib.sh
-n=0
-dirs=
+lab_item() {
+    dir=${2%/*}
+    lab_run_one "$1" "guest.${dir##*/}" sh tests/guest/run-guest.sh "$dir"
+}
+set --
 for elf in tests/guest/*/*.elf; do
-    [ -f "$elf" ] || continue
-    dirs="$dirs ${elf%/*}"
-    n=$((n + 1))
+    [ -f "$elf" ] && set -- "$@" "$elf"
 done
-if [ "$n" -eq 0 ]; then
-    echo "1..0 # SKIP no guest test images (make -C tests/guest)"
-    exit 0
-fi
-echo "1..$n"
-i=0
-for dir in $dirs; do
-    i=$((i + 1))
-    lab_run_one $i "guest.${dir##*/}" sh tests/guest/run-guest.sh "$dir"
-done
+lab_run_all "no guest test images (make -C tests/guest)" "$@"

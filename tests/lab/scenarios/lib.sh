@@ -27,3 +27,20 @@ lab_run_one() {
         ;;
     esac
 }
+
+# lab_run_all REASON ITEM...: plan one result per ITEM and run each with
+# the scenario's own 'lab_item N ITEM'; no ITEM: '1..0 # SKIP REASON'.
+lab_run_all() {
+    reason=$1
+    shift
+    if [ $# -eq 0 ]; then
+        echo "1..0 # SKIP $reason"
+        return 0
+    fi
+    echo "1..$#"
+    i=0
+    for item in "$@"; do
+        i=$((i + 1))
+        lab_item $i "$item"
+    done
+}
