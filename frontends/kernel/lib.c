@@ -12,8 +12,15 @@ void *memset(void *s, int c, size_t n)
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
+    /*
+     * 8 bytes per iteration, then the tail: where guest ring 0 is emulated
+     * (kvm_pvm) each string-instruction iteration costs the same, so
+     * movsq moves 8x the data of movsb for it.
+     */
     void *d = dst;
-    asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n)::"memory");
+    size_t q = n / 8, r = n % 8;
+    asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q)::"memory");
+    asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r)::"memory");
     return dst;
 }
 
