@@ -857,6 +857,24 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
         reply(k, m, rc, NULL, 0, -1);
         return;
     }
+    if (m->op == XENHV_OP_VCPU_SETAFFINITY) {
+        struct xenhv_vcpu_affinity r;
+        cpu_set_t set;
+        int rc;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        d = hosted_find(c, r.domid);
+        CPU_ZERO(&set);
+        for (unsigned int cpu = 0; cpu < 1024 && cpu < CPU_SETSIZE; cpu++)
+            if (r.cpumap[cpu / 64] & (1ULL << (cpu % 64)))
+                CPU_SET(cpu, &set);
+        rc = d ? domain_vcpu_set_affinity(d, r.vcpu, &set) : -XEN_ESRCH;
+        reply(k, m, rc, NULL, 0, -1);
+        return;
+    }
     if (m->op == XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR) {
         struct xenhv_alloc_unbound r;
         struct xenhv_evtchn_rep rep = {0};
@@ -1188,6 +1206,7 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     case XENHV_OP_VCPU_SETCONTEXT:
     case XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR:
     case XENHV_OP_POPULATE_PHYSMAP:
+    case XENHV_OP_VCPU_SETAFFINITY:
         if (!k->privileged) {
             reply(k, m, -XEN_EPERM, NULL, 0, -1);
             return;

@@ -613,6 +613,30 @@ int domain_populate_physmap(struct domain *d, const uint64_t *gfns,
     return rc;
 }
 
+int domain_vcpu_set_affinity(struct domain *d, unsigned int vcpu,
+                             const cpu_set_t *set)
+{
+    cpu_set_t online;
+    int rc = 0;
+
+    if (vcpu >= d->nr_vcpus || !d->vcpus[vcpu])
+        return -XEN_ENOENT;
+    /* Xen refuses a hard affinity with no online CPU in it. */
+    if (sched_getaffinity(0, sizeof(online), &online) == 0) {
+        CPU_AND(&online, &online, set);
+        if (CPU_COUNT(&online) == 0)
+            return -XEN_EINVAL;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->vcpus[vcpu]->affinity = *set;
+    d->vcpus[vcpu]->has_affinity = true;
+    if (d->vcpus[vcpu]->thread_started &&
+        pthread_setaffinity_np(d->vcpus[vcpu]->thread, sizeof(*set), set))
+        rc = -XEN_EINVAL;
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
 int domain_pause(struct domain *d)
 {
     pthread_mutex_lock(&d->lock);
@@ -646,7 +670,12 @@ int domain_unpause(struct domain *d)
             domain_crash(d, "cannot start vCPU %u thread: %s", i, strerror(rc));
             return -rc;
         }
+        pthread_mutex_lock(&d->lock);
         v->thread_started = true;
+        if (v->has_affinity)
+            pthread_setaffinity_np(v->thread, sizeof(v->affinity),
+                                   &v->affinity);
+        pthread_mutex_unlock(&d->lock);
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 #define XENHV_DOMAIN_H
 
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -82,6 +83,16 @@ int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
  */
 int domain_populate_physmap(struct domain *d, const uint64_t *gfns,
                             unsigned long nr, unsigned int order);
+
+/*
+ * domain_vcpu_set_affinity — XEN_DOMCTL_setvcpuaffinity (hard affinity):
+ * vCPU vcpu of d runs only on the host CPUs in set from now on (its thread
+ * is pinned; a vCPU not started yet is pinned when it starts).
+ * Returns 0, -XEN_ENOENT (no such vcpu), -XEN_EINVAL (no online host CPU
+ * in set).
+ */
+int domain_vcpu_set_affinity(struct domain *d, unsigned int vcpu,
+                             const cpu_set_t *set);
 
 /*
  * domain_pause — stop every vCPU (they leave KVM_RUN and wait, runstate

@@ -14,6 +14,7 @@
 #define XENHV_DOMAIN_PRIV_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,7 +64,11 @@ struct vcpu {
     struct kvm_run *run;  /* [C] its kvm_run mapping */
     pthread_t thread;     /* [C] */
     bool thread_started;  /* [C] */
-    int schedstat_fd;     /* [V] /proc/thread-self/schedstat */
+    /* Host CPUs the thread may run on (XEN_DOMCTL_setvcpuaffinity, hard);
+     * applied when the thread starts if set before.  [D] */
+    cpu_set_t affinity;
+    bool has_affinity; /* [D] */
+    int schedstat_fd;  /* [V] /proc/thread-self/schedstat */
 
     /* Xen's vCPU state */
     bool up;                     /* [D] !_VPF_down */

@@ -219,6 +219,11 @@ void *vcpu_thread(void *arg)
     struct domain *d = v->d;
     struct sigaction sa;
     sigset_t set;
+    char name[16];
+
+    /* "d<domid>v<vcpu>": what top -H, ps -L and xl's tests see. */
+    snprintf(name, sizeof(name), "d%uv%u", (unsigned int)d->domid, v->vcpu_id);
+    pthread_setname_np(pthread_self(), name);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = sigusr1_noop; /* no SA_RESTART: KVM_RUN returns EINTR */

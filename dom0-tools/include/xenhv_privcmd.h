@@ -122,6 +122,7 @@ enum xenhv_op {
     /* privileged domain control (see the structs below) */
     XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR = 38, /* req: alloc_unbound rep: port */
     XENHV_OP_POPULATE_PHYSMAP = 39,         /* req: populate_req + gfns */
+    XENHV_OP_VCPU_SETAFFINITY = 40,         /* req: vcpu_affinity */
 };
 
 struct xenhv_msg {
@@ -259,6 +260,17 @@ struct xenhv_vcpu_setcontext {
 struct xenhv_alloc_unbound {
     uint32_t dom;
     uint32_t remote_dom;
+};
+
+/*
+ * XENHV_OP_VCPU_SETAFFINITY: XEN_DOMCTL_setvcpuaffinity (hard): the host
+ * CPUs vCPU vcpu of domid may run on, a bitmap (bit n = CPU n).
+ * rc -XEN_ESRCH, -XEN_ENOENT (no such vcpu), -XEN_EINVAL (no online CPU).
+ */
+struct xenhv_vcpu_affinity {
+    uint32_t domid;
+    uint32_t vcpu;
+    uint64_t cpumap[16]; /* 1024 host CPUs */
 };
 
 /* XENHV_OP_CONSOLE_CLEAR: the log's bytes come back, then it is empty. */

@@ -314,3 +314,65 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid,
     free(req);
     return rc ? fail(rc) : 0;
 }
+
+/* xc_get_max_cpus — host CPUs the hypervisor may use (configured CPUs). */
+int xc_get_max_cpus(xc_interface *xch)
+{
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+
+    (void)xch;
+    return n > 0 ? (int)(n > 1024 ? 1024 : n) : 1;
+}
+
+/* xc_get_cpumap_size — bytes of an xc_cpumap_t: one bit per host CPU. */
+int xc_get_cpumap_size(xc_interface *xch)
+{
+    return (xc_get_max_cpus(xch) + 7) / 8;
+}
+
+/* xc_cpumap_alloc — a zeroed cpumap of xc_get_cpumap_size() bytes. */
+xc_cpumap_t xc_cpumap_alloc(xc_interface *xch)
+{
+    return calloc(1, (size_t)xc_get_cpumap_size(xch));
+}
+
+/*
+ * xc_vcpu_setaffinity — XEN_DOMCTL_setvcpuaffinity (<xen/domctl.h>): with
+ * XEN_VCPUAFFINITY_HARD, vCPU vcpu of domid runs only on the host CPUs set
+ * in cpumap_hard_inout (xc_get_cpumap_size() bytes, bit n = CPU n); xen-hv
+ * pins that vCPU's thread.  On return the hard map holds the effective
+ * affinity (the map limited to the host's CPUs), as Xen's does.  Soft
+ * affinity is a scheduling hint xen-hv has no use for: accepted, its map
+ * left as given.  Returns 0 or -1 with errno ESRCH, ENOENT (no such vcpu),
+ * EINVAL (no online CPU in the map, or no flag).
+ */
+int xc_vcpu_setaffinity(xc_interface *xch, uint32_t domid, int vcpu,
+                        xc_cpumap_t cpumap_hard_inout,
+                        xc_cpumap_t cpumap_soft_inout, uint32_t flags)
+{
+    struct xenhv_vcpu_affinity r;
+    int bytes = xc_get_cpumap_size(xch), rc;
+
+    (void)cpumap_soft_inout;
+    if (vcpu < 0 ||
+        !(flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)) ||
+        ((flags & XEN_VCPUAFFINITY_HARD) && !cpumap_hard_inout)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(flags & XEN_VCPUAFFINITY_HARD))
+        return 0;
+    memset(&r, 0, sizeof(r));
+    r.domid = domid;
+    r.vcpu = (uint32_t)vcpu;
+    for (int cpu = 0; cpu < bytes * 8 && cpu < 1024; cpu++)
+        if (cpumap_hard_inout[cpu / 8] & (1u << (cpu % 8)))
+            r.cpumap[cpu / 64] |= 1ULL << (cpu % 64);
+    rc = privcmd_call(conn(xch), XENHV_OP_VCPU_SETAFFINITY, &r, sizeof(r), NULL,
+                      0, NULL, NULL);
+    if (rc)
+        return fail(rc);
+    for (int cpu = xc_get_max_cpus(xch); cpu < bytes * 8; cpu++)
+        cpumap_hard_inout[cpu / 8] &= (uint8_t) ~(1u << (cpu % 8));
+    return 0;
+}

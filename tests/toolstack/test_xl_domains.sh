@@ -12,7 +12,7 @@ host_check
 [ -f "$LONG" ] || skip_all "tests/dom0/console/guest.elf not built"
 [ -f "$GTEST" ] || skip_all "tests/guest/xen_version not built"
 host_start
-tap_plan 61
+tap_plan 64
 
 # ---- hello: create, console output, on_poweroff=destroy ----
 cfg "$T/hello.cfg" hello "$HELLO" 'on_poweroff = "preserve"'
@@ -103,6 +103,21 @@ xl vcpu-pin long 0 1
 is "$RC" 0 "vcpu-pin long 0 1"
 xl vcpu-list long
 like "$OUT" "long +$D +0 .* 1 / all" "vcpu-list shows the pinning"
+# xen-hv's thread for vCPU 0 of the domain is named d<domid>v0.
+vcpu_cpus() {
+    for t in /proc/$(cat "$XENHV_RUNDIR/xen-hv.pid")/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = "d${D}v0" ] &&
+            sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status"
+    done
+}
+is "$(vcpu_cpus)" "1" "vcpu-pin pinned xen-hv's vCPU thread to CPU 1"
+xl vcpu-pin long 0 all
+is "$RC:$(vcpu_cpus)" "0:$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' \
+    /proc/$(cat "$XENHV_RUNDIR/xen-hv.pid")/status)" \
+    "vcpu-pin long 0 all: the thread may run anywhere again"
+xl vcpu-pin long 0 1000
+like "$RC:$ERR" "^1:.*no online host CPU" "vcpu-pin to a CPU the host lacks is refused"
+xl vcpu-pin long 0 1
 xl vcpu-pin long 7 0
 like "$RC:$ERR" "^1:.*no vCPU '7'" "vcpu-pin of a missing vCPU fails"
 xl sched-credit -d long -w 512 -c 50

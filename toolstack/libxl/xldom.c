@@ -636,3 +636,29 @@ long xldom_console_read(struct xldom_ctx *ctx, uint32_t domid, char *buf,
                           strerror(privcmd_errno(rc)));
     return (long)n;
 }
+
+int xldom_vcpu_pin(struct xldom_ctx *ctx, uint32_t domid, uint32_t vcpu,
+                   const uint64_t *map)
+{
+    int bytes, rc = 0;
+    xc_cpumap_t cm;
+
+    if (!ctx->xch)
+        return xldom_fail(ctx, -ENOTCONN, "xen-hv is not connected");
+    bytes = xc_get_cpumap_size(ctx->xch);
+    cm = xc_cpumap_alloc(ctx->xch);
+    if (!cm)
+        return xldom_fail(ctx, -ENOMEM, "out of memory");
+    for (int cpu = 0; cpu < bytes * 8 && cpu < XLCFG_MAX_CPUS; cpu++)
+        if (map[cpu / 64] & (1ULL << (cpu % 64)))
+            cm[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
+    if (xc_vcpu_setaffinity(ctx->xch, domid, (int)vcpu, cm, NULL,
+                            XEN_VCPUAFFINITY_HARD)) {
+        rc = -errno;
+        xldom_fail(ctx, rc, "domain %u vCPU %u: %s", domid, vcpu,
+                   errno == EINVAL ? "no online host CPU in the list"
+                                   : strerror(errno));
+    }
+    free(cm);
+    return rc;
+}

@@ -166,6 +166,16 @@ int xldom_set_memory(struct xldom_ctx *ctx, uint32_t domid, uint64_t kib,
  * returns 0 or -errno.  For what xl stores there (sched-credit, vcpu-pin).
  */
 char *xldom_xs_read(struct xldom_ctx *ctx, uint32_t domid, const char *rel);
+
+/*
+ * xldom_vcpu_pin: hard affinity of vCPU @vcpu of @domid to the host CPUs in
+ * @map (XLCFG_MAX_CPUS bits, as xlcfg_cpus_parse() fills it), through
+ * xc_vcpu_setaffinity: xen-hv pins that vCPU's thread.  Needs
+ * XLDOM_NEED_XENHV.  Returns 0 or -errno (-EINVAL: no online CPU in @map,
+ * -ENOENT: no such vCPU) with the reason in xldom_error().
+ */
+int xldom_vcpu_pin(struct xldom_ctx *ctx, uint32_t domid, uint32_t vcpu,
+                   const uint64_t *map);
 int xldom_xs_write(struct xldom_ctx *ctx, uint32_t domid, const char *rel,
                    const char *value);
 

@@ -624,8 +624,12 @@ static int cmd_vcpu_pin(int argc, char **argv)
                why ? why : "?");
         goto out;
     }
-    /* Stored (shown by vcpu-list); xen-hv does not pin vCPU threads yet. */
+    /* xen-hv pins the vCPU threads; the text is kept for vcpu-list. */
     for (uint32_t v = first; v <= last; v++) {
+        if (xldom_vcpu_pin(ctx, (uint32_t)d, v, map)) {
+            xl_err("vcpu-pin: %s", xldom_error(ctx));
+            goto out;
+        }
         snprintf(path, sizeof(path), "/libxl/%ld/vcpu-pin/%u", d, v);
         if (xldom_xs_write(ctx, (uint32_t)d, path, argv[optind + 2])) {
             xl_err("%s", xldom_error(ctx));
