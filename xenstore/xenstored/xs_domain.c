@@ -176,10 +176,8 @@ void xs_domain_backend_open(struct xs_store *store, void *base)
         xenevtchn_port_or_error_t vp =
             xenevtchn_bind_virq(be->xce, VIRQ_DOM_EXC);
 
-        if (vp > 0) {
+        if (vp > 0)
             be->virq_port = (evtchn_port_t)vp;
-            xenevtchn_unmask(be->xce, be->virq_port);
-        }
     }
     if (!be->virq_port)
         xs_log("no VIRQ_DOM_EXC: domain deaths need an explicit RELEASE");
@@ -258,7 +256,6 @@ static int domain_reintroduce(struct xs_store *store, struct xs_domain *d,
             xenevtchn_unbind(be->xce, d->local_port);
         d->local_port = (evtchn_port_t)local;
         d->remote_port = port;
-        xenevtchn_unmask(be->xce, d->local_port);
     }
     if (!d->conn && d->intf) {
         d->conn = xs_ring_conn_new(store, d->domid, d->intf, domain_notify, d);
@@ -323,13 +320,9 @@ int xs_domain_introduce(struct xs_store *store, uint32_t domid, uint64_t gfn,
         rc = -EINVAL;
         goto fail;
     }
+    /* A new binding starts unmasked (xen-hv's control socket, as Linux's
+     * evtchn driver): nothing to unmask here. */
     d->local_port = (evtchn_port_t)local;
-    /*
-     * A new binding must be able to fire, as Linux's evtchn driver
-     * unmasks on bind; a port number reused from an earlier binding may
-     * still carry that binding's mask bit.
-     */
-    xenevtchn_unmask(be->xce, d->local_port);
     d->conn = xs_ring_conn_new(store, domid, d->intf, domain_notify, d);
     if (!d->conn) {
         rc = -ENOMEM;
