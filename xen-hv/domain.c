@@ -472,6 +472,7 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
     d->shutdown_reason = -1;
     d->shutdown_code = -1;
     d->shared_info_gpa = INVALID_GPA;
+    d->keep_vmcall = cfg->keep_vmcall;
     pthread_mutex_init(&d->lock, NULL);
     for (unsigned int i = 0; i < sizeof(d->handle); i++)
         d->handle[i] = (uint8_t)random();

@@ -43,6 +43,13 @@ struct domain_config {
     struct evtchn_world *evtchn_world; /* domains that may bind each other */
     unsigned int max_grant_frames;     /* 0 = 32 (xl default), at most 64 */
     unsigned int max_event_channels; /* ports incl. 0; 0 = 1024 (xl default) */
+    /*
+     * Leave the kernel's vmcall/vmmcall hypercall pair as it is instead of
+     * rewriting it into the hypercall trap (hcall_patch.h): for hosts whose
+     * KVM forwards those instructions (KVM_CAP_XEN_HVM), or to see what an
+     * unpatched guest does.
+     */
+    bool keep_vmcall;
 };
 
 /*

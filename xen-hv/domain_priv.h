@@ -28,6 +28,7 @@
 
 #include "console_log.h"
 #include "domain.h"
+#include "hcall_patch.h"
 #include "gmem.h"
 #include "hvm_param.h"
 #include "kvm_x86_64.h"
@@ -37,7 +38,7 @@
 #define XENHV_HCALL_PORT                                                       \
     0xe4 /* out %al from the hypercall page: the stub's                        \
             offset in the page names the hypercall */
-#define XENHV_HCALL_EAX_PORT 0xe6 /* out %al anywhere: eax names it */
+/* XENHV_HCALL_EAX_PORT (0xe6, out %al anywhere: eax names it): hcall_patch.h */
 #define XENHV_NULL_PORT      0xe5 /* answered doing nothing (benchmarks) */
 #define XENHV_DEBUG_PORT     0xe9 /* byte-wise debug console, as Bochs/QEMU */
 
@@ -108,6 +109,7 @@ struct domain {
     domid_t domid;              /* [C] */
     xen_domain_handle_t handle; /* [C] UUID */
     char name[64];              /* [C] */
+    bool keep_vmcall;           /* [C] domain_config.keep_vmcall */
     pthread_mutex_t lock;
     const struct kvm_host *kvm; /* [C] */
     int vm_fd;                  /* [C] */

@@ -3,7 +3,7 @@
  *
  *   xen-hv run KERNEL [--initrd FILE] [--cmdline STRING] [--memory MiB]
  *                     [--vcpus N] [--name NAME] [--log-bytes N] [--stats]
- *                     [--control PATH]
+ *                     [--control PATH] [--keep-vmcall]
  *
  * Boots one PVH domain, streams its console (CONSOLEIO_write and the debug
  * port) to stdout and exits with the guest's shutdown reason:
@@ -53,6 +53,9 @@ static void usage(FILE *f)
             "  --log-bytes N     console log bound (default 65536)\n"
             "  --stats           print exit and hypercall counts to stderr\n"
             "  --control PATH    serve the control socket (privcmd) at PATH\n"
+            "  --keep-vmcall     do not rewrite Linux's vmcall/vmmcall "
+            "hypercalls\n"
+            "                    into xen-hv's hypercall trap\n"
             "exit status: 0 poweroff, 64+reason for other SCHEDOP_shutdown "
             "reasons\n(65 reboot, 66 suspend, 67 crash, 68 watchdog, 69 "
             "soft_reset), 1 error, 2 usage,\n3 destroyed by SIGINT/SIGTERM.\n");
@@ -131,6 +134,7 @@ static int cmd_run(int argc, char **argv)
         {"log-bytes", required_argument, NULL, 'l'},
         {"stats", no_argument, NULL, 's'},
         {"control", required_argument, NULL, 'C'},
+        {"keep-vmcall", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +198,9 @@ static int cmd_run(int argc, char **argv)
             break;
         case 's':
             stats = true;
+            break;
+        case 'K':
+            cfg.keep_vmcall = true;
             break;
         case 'C':
             control_path = optarg;

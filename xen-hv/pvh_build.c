@@ -19,6 +19,46 @@
 
 #define PAGE_ALIGN(x) (((x) + GMEM_PAGE_SIZE - 1) & ~(GMEM_PAGE_SIZE - 1))
 
+/*
+ * pvh_rewrite_hypercalls — turn the loaded kernel's vmcall/vmmcall
+ * hypercall pair into the hypercall trap (hcall_patch.h), unless the
+ * domain keeps them.  Logged on the domain's console log and stderr, so
+ * the rewrite is never silent.  Returns 0 or -ENOEXEC (too many pairs: not
+ * a kernel we understand).
+ */
+static int pvh_rewrite_hypercalls(struct domain *d,
+                                  const struct elf_pvh_info *info, char *err,
+                                  size_t errlen)
+{
+    struct hcall_patch_result res;
+    uint8_t *img = gmem_ptr(&d->gmem, info->load_lo,
+                            info->load_hi - info->load_lo);
+    char msg[160];
+    int n;
+
+    if (!img)
+        return 0; /* segments split across regions: nothing to scan */
+    n = hcall_patch_scan(img, info->load_hi - info->load_lo, !d->keep_vmcall,
+                         &res);
+    if (n < 0) {
+        snprintf(err, errlen,
+                 "more than %d vmcall/vmmcall hypercall pairs in the kernel",
+                 HCALL_PATCH_MAX);
+        return -ENOEXEC;
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(msg, sizeof(msg),
+                 "(XEN) d%u: %s vmmcall at %#llx and vmcall at %#llx "
+                 "(xen_hypercall_amd/intel)\n",
+                 d->domid,
+                 d->keep_vmcall ? "kept" : "rewrote into the hypercall trap",
+                 (unsigned long long)(info->load_lo + res.amd_off[i]),
+                 (unsigned long long)(info->load_lo + res.intel_off[i]));
+        fputs(msg, stderr);
+    }
+    return 0;
+}
+
 int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
                      const void *initrd, size_t ilen, const char *cmdline,
                      char *err, size_t errlen)
@@ -33,6 +73,9 @@ int domain_build_pvh(struct domain *d, const void *kernel, size_t klen,
     int rc;
 
     rc = elf_pvh_load(kernel, klen, &d->gmem, low->size, &info, err, errlen);
+    if (rc)
+        return rc;
+    rc = pvh_rewrite_hypercalls(d, &info, err, errlen);
     if (rc)
         return rc;
     next = PAGE_ALIGN(info.load_hi);

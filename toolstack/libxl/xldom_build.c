@@ -30,6 +30,7 @@
 #include <xenforeignmemory.h>
 
 #include "elf_loader.h"
+#include "hcall_patch.h"
 #include "start_info.h"
 #include "xenhv_layout.h"
 #include "xldom_acpi.h"
@@ -213,6 +214,38 @@ out:
 }
 
 /* Step: kernel, ramdisk, start info, memmap, vCPU 0's entry state. */
+/*
+ * build_rewrite_hypercalls — rewrite the loaded kernel's vmcall/vmmcall
+ * hypercall pair into xen-hv's hypercall trap (xen-hv/hcall_patch.h), as
+ * xen-hv's own builder does, unless the config says xenhv_keep_vmcall = 1.
+ * Each pair is logged on stderr (libxl's log).  Returns 0 or -ENOEXEC.
+ */
+static int build_rewrite_hypercalls(struct build *b,
+                                    const struct elf_pvh_info *info)
+{
+    const struct xlcfg_domain *c = b->cfg;
+    struct hcall_patch_result res;
+    int n = hcall_patch_scan((uint8_t *)b->ram + info->load_lo,
+                             info->load_hi - info->load_lo, !c->keep_vmcall,
+                             &res);
+
+    if (n < 0)
+        return xldom_fail(b->ctx, -ENOEXEC,
+                          "%s: kernel %s: more than %d vmcall/vmmcall "
+                          "hypercall pairs",
+                          c->name, c->kernel, HCALL_PATCH_MAX);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr,
+                "libxl: %s: %s xen_hypercall_amd (vmmcall at %#llx) and "
+                "xen_hypercall_intel (vmcall at %#llx)%s\n",
+                c->name, c->keep_vmcall ? "kept" : "rewrote",
+                (unsigned long long)(info->load_lo + res.amd_off[i]),
+                (unsigned long long)(info->load_lo + res.intel_off[i]),
+                c->keep_vmcall ? " (xenhv_keep_vmcall = 1)"
+                               : " into the hypercall trap");
+    return 0;
+}
+
 static int build_image(struct build *b)
 {
     const struct xlcfg_domain *c = b->cfg;
@@ -244,6 +277,9 @@ static int build_image(struct build *b)
     if (rc)
         return xldom_fail(b->ctx, rc, "%s: kernel %s: %s", c->name, c->kernel,
                           why);
+    rc = build_rewrite_hypercalls(b, &info);
+    if (rc)
+        return rc;
     next = (info.load_hi + 4095) & ~4095ULL;
     if (b->ramdisk) {
         if (b->ramdisk_len > acpi || next > acpi - b->ramdisk_len)

@@ -201,6 +201,12 @@ struct xlcfg_domain {
     char *cmdline; /* NULL: empty */
     uint32_t max_grant_frames;
     uint32_t max_event_channels;
+    /*
+     * xenhv_keep_vmcall = 1 (our extension, default 0): the builder leaves
+     * the kernel's vmcall/vmmcall hypercall pair alone instead of
+     * rewriting it into xen-hv's hypercall trap (xen-hv/hcall_patch.h).
+     */
+    bool keep_vmcall;
     enum xlcfg_action on_poweroff, on_reboot, on_crash, on_watchdog;
     struct xlcfg_disk *disks;
     size_t num_disks;
@@ -212,7 +218,8 @@ struct xlcfg_domain {
  * xlcfg_domain_build: turn the settings of @cfg into a validated domain
  * configuration (xl.cfg.5 semantics for name, uuid, type, kernel, ramdisk,
  * cmdline/root/extra, memory, maxmem, vcpus, maxvcpus, cpus, on_*, disk,
- * vif, max_grant_frames, max_event_channels).  Each bad value is recorded
+ * vif, max_grant_frames, max_event_channels; and xen-hv's own
+ * xenhv_keep_vmcall).  Each bad value is recorded
  * as an error "SOURCE:LINE: error: ..." at the line of its key; each
  * unknown key as one warning.  On success *@out is a new domain (free with
  * xlcfg_domain_free()).  Returns 0, -EINVAL (errors recorded) or -ENOMEM.

@@ -472,7 +472,7 @@ int xlcfg_domain_build(struct xlcfg *cfg, struct xlcfg_domain **out)
 {
     struct build b = {.cfg = cfg};
     struct xlcfg_domain *d;
-    long gnt = XLCFG_GNT_FRAMES, evtchn = XLCFG_EVTCHN;
+    long gnt = XLCFG_GNT_FRAMES, evtchn = XLCFG_EVTCHN, keep = 0;
     bool ok = true;
     char *why;
     int rc;
@@ -516,6 +516,8 @@ int xlcfg_domain_build(struct xlcfg *cfg, struct xlcfg_domain **out)
                   NULL);
     d->max_grant_frames = (uint32_t)gnt;
     d->max_event_channels = (uint32_t)evtchn;
+    ok &= get_num(&b, "xenhv_keep_vmcall", 0, 1, NULL, &keep, NULL);
+    d->keep_vmcall = keep != 0;
     warn_unused(&b);
     if (b.oom || cfg->oom) {
         rc = -ENOMEM;

@@ -116,6 +116,8 @@ static void gen_b_info(yajl_gen g, const struct xlcfg_domain *d)
     gen_key_str(g, "ramdisk", d->ramdisk);
     gen_key_int(g, "max_grant_frames", d->max_grant_frames);
     gen_key_int(g, "event_channels", d->max_event_channels);
+    if (d->keep_vmcall)
+        gen_key_int(g, "xenhv_keep_vmcall", 1);
     yajl_gen_map_close(g);
 }
 
@@ -432,6 +434,9 @@ static void dec_b_info(struct dec *dc, yajl_val b, struct xlcfg_domain *d)
     n = XLCFG_EVTCHN;
     dec_int(dc, b, "event_channels", 0, UINT32_MAX, &n);
     d->max_event_channels = (uint32_t)n;
+    n = 0;
+    dec_int(dc, b, "xenhv_keep_vmcall", 0, 1, &n);
+    d->keep_vmcall = n != 0;
 }
 
 /* dec_array: the array member @key (absent = empty) and its length. */
@@ -625,7 +630,7 @@ bool xlcfg_domain_equal(const struct xlcfg_domain *a,
         !str_eq(a->cmdline, b->cmdline) ||
         a->max_grant_frames != b->max_grant_frames ||
         a->max_event_channels != b->max_event_channels ||
-        a->on_poweroff != b->on_poweroff || a->on_reboot != b->on_reboot ||
+        a->keep_vmcall != b->keep_vmcall || a->on_poweroff != b->on_poweroff || a->on_reboot != b->on_reboot ||
         a->on_crash != b->on_crash || a->on_watchdog != b->on_watchdog ||
         a->num_disks != b->num_disks || a->num_nics != b->num_nics)
         return false;
