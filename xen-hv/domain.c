@@ -63,15 +63,99 @@ static uint8_t *ram_host(struct domain *d, gpa_t gpa, uint64_t *mem_off)
     return h;
 }
 
+/*
+ * p2m_extra_map — map page `offset` of fd at a gpa outside every RAM and
+ * special-page region, as a KVM memory slot of its own (Xen's p2m takes a
+ * grant frame at any gfn; Linux's PVH grant setup picks unpopulated
+ * address space above RAM).  An existing mapping at gpa is replaced.
+ * Returns 0 or -XEN_EINVAL (gpa overlaps guest memory, no free slot, mmap
+ * or KVM refused).
+ */
+static int p2m_extra_map(struct domain *d, gpa_t gpa, int fd, uint64_t offset,
+                         bool writable)
+{
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    struct p2m_extra *e = NULL;
+    void *host;
+    int i, rc;
+
+    if (gpa > (1ULL << 52) - GMEM_PAGE_SIZE ||
+        gmem_ptr(&d->gmem, gpa, 1) ||
+        gmem_ptr(&d->gmem, gpa + GMEM_PAGE_SIZE - 1, 1))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < P2M_EXTRA_MAX; i++)
+        if (d->p2m_extra[i].gpa == gpa)
+            break;
+    if (i == P2M_EXTRA_MAX)
+        for (i = 0; i < P2M_EXTRA_MAX; i++)
+            if (d->p2m_extra[i].gpa == INVALID_GPA)
+                break;
+    if (i == P2M_EXTRA_MAX) {
+        rc = -XEN_EINVAL;
+        goto out;
+    }
+    e = &d->p2m_extra[i];
+    if (e->gpa == gpa) { /* same gfn: the new page replaces the old */
+        host = mmap(e->host, GMEM_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, fd,
+                    (off_t)offset);
+        rc = host == MAP_FAILED ? -XEN_EINVAL : 0;
+        goto out;
+    }
+    host = mmap(NULL, GMEM_PAGE_SIZE, prot, MAP_SHARED, fd, (off_t)offset);
+    if (host == MAP_FAILED) {
+        rc = -XEN_EINVAL;
+        goto out;
+    }
+    rc = kvm_vm_map(d->vm_fd, P2M_EXTRA_SLOT0 + (uint32_t)i, gpa,
+                    GMEM_PAGE_SIZE, host);
+    if (rc) {
+        munmap(host, GMEM_PAGE_SIZE);
+        rc = -XEN_EINVAL;
+        goto out;
+    }
+    e->gpa = gpa;
+    e->host = host;
+out:
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+/* p2m_extra_unmap — remove the slot p2m_extra_map() made at gpa.
+ * Returns 0, or -XEN_EINVAL when nothing is mapped there. */
+static int p2m_extra_unmap(struct domain *d, gpa_t gpa)
+{
+    int rc = -XEN_EINVAL;
+
+    pthread_mutex_lock(&d->lock);
+    for (int i = 0; i < P2M_EXTRA_MAX; i++) {
+        struct p2m_extra *e = &d->p2m_extra[i];
+        if (e->gpa != gpa)
+            continue;
+        kvm_vm_map(d->vm_fd, P2M_EXTRA_SLOT0 + (uint32_t)i, gpa, 0, e->host);
+        munmap(e->host, GMEM_PAGE_SIZE);
+        e->gpa = INVALID_GPA;
+        e->host = NULL;
+        rc = 0;
+        break;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
 int domain_p2m_replace(struct domain *d, gpa_t gpa, int fd, uint64_t offset,
                        bool writable)
 {
     uint64_t off;
-    uint8_t *h = ram_host(d, gpa, &off);
+    uint8_t *h;
     int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 
-    if (!h || fd < 0 || (offset & (GMEM_PAGE_SIZE - 1)))
+    if (fd < 0 || (offset & (GMEM_PAGE_SIZE - 1)) ||
+        (gpa & (GMEM_PAGE_SIZE - 1)))
         return -XEN_EINVAL;
+    h = ram_host(d, gpa, &off);
+    if (!h)
+        return p2m_extra_map(d, gpa, fd, offset, writable);
     if (mmap(h, GMEM_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, fd,
              (off_t)offset) == MAP_FAILED)
         return -XEN_EINVAL;
@@ -96,7 +180,7 @@ int domain_p2m_restore(struct domain *d, gpa_t gpa)
     uint8_t *h = ram_host(d, gpa, &off);
 
     if (!h)
-        return -XEN_EINVAL;
+        return p2m_extra_unmap(d, gpa);
     if (mmap(h, GMEM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
              d->mem_fd, (off_t)off) == MAP_FAILED)
         return -XEN_EINVAL;
@@ -516,6 +600,8 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
         &evtchn_port_ops_2l, &domain_evtchn_host_ops, d);
     for (unsigned int i = 0; i < 64; i++)
         d->grant_frame_gpa[i] = INVALID_GPA;
+    for (unsigned int i = 0; i < P2M_EXTRA_MAX; i++)
+        d->p2m_extra[i].gpa = INVALID_GPA;
     rc = gnttab_domain_create(
         d->domid, cfg->max_grant_frames ? (int)cfg->max_grant_frames : -1, -1,
         &d->gnttab);
@@ -783,6 +869,9 @@ void domain_destroy(struct domain *d)
         event_free(d->shutdown_ev);
     if (d->vm_fd >= 0)
         close(d->vm_fd);
+    for (unsigned int i = 0; i < P2M_EXTRA_MAX; i++)
+        if (d->p2m_extra[i].host)
+            munmap(d->p2m_extra[i].host, GMEM_PAGE_SIZE);
     if (d->mem)
         munmap(d->mem, d->mem_bytes);
     if (d->mem_fd >= 0)

@@ -43,6 +43,8 @@
 #define XENHV_DEBUG_PORT     0xe9 /* byte-wise debug console, as Bochs/QEMU */
 
 #define INVALID_GPA (~0ULL)
+#define P2M_EXTRA_MAX   96 /* grant frames (64) and a few more */
+#define P2M_EXTRA_SLOT0 16 /* KVM slots below are RAM and special pages */
 #define INVALID_GVA (~0ULL)
 
 /* Snapshot of a vCPU's paging state, for linear address translation. */
@@ -145,6 +147,15 @@ struct domain {
     struct gnttab *gnttab;        /* [C] its grant table (own lock) */
     const struct domain_peers *peers;  /* [C] other domains, or NULL */
     gpa_t grant_frame_gpa[64];         /* [D] where the guest sees each frame */
+    /*
+     * Frames mapped at gfns outside RAM (Linux's PVH guests put grant
+     * frames in unpopulated address space): each is a 1-page KVM memory
+     * slot of its own, slots P2M_EXTRA_SLOT0 + i.
+     */
+    struct p2m_extra {
+        gpa_t gpa;  /* INVALID_GPA: free entry */
+        void *host; /* the page's host mapping */
+    } p2m_extra[P2M_EXTRA_MAX]; /* [D] */
     struct grant_map_note *grant_maps; /* [D] handle -> gpa it maps at */
     unsigned int nr_grant_maps, grant_maps_cap; /* [D] */
     unsigned long vm_assist; /* [D] VMASST_TYPE_* bits enabled */

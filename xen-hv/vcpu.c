@@ -20,6 +20,7 @@
 
 #include "domain_priv.h"
 #include "hypercall.h"
+#include "xenhv_layout.h"
 #include "sched_op.h"
 #include "vcpu.h"
 #include "xen_cpuid.h"
@@ -112,7 +113,9 @@ static void handle_io(struct vcpu *v)
     size_t len = (size_t)run->io.size * run->io.count;
 
     if (run->io.direction == KVM_EXIT_IO_IN) {
-        memset(data, 0xff, len); /* nothing is there */
+        /* The ACPI sleep status register reads 0: no wake-up pending. */
+        memset(data, run->io.port == XENHV_ACPI_SLEEP_STATUS_PORT ? 0 : 0xff,
+               len); /* elsewhere nothing is there */
         return;
     }
     switch (run->io.port) {
@@ -126,6 +129,16 @@ static void handle_io(struct vcpu *v)
         break;
     case XENHV_DEBUG_PORT:
         console_log_write(&v->d->log, (const char *)data, len);
+        break;
+    case XENHV_ACPI_SLEEP_CONTROL_PORT:
+        /* S5 (soft off) is the only sleep state the DSDT offers. */
+        if ((data[0] & XENHV_ACPI_SLP_EN) &&
+            ((data[0] >> 2) & 7) == XENHV_ACPI_S5_TYP)
+            domain_shutdown(v->d, SHUTDOWN_poweroff);
+        break;
+    case XENHV_ACPI_RESET_PORT:
+        if (data[0] == XENHV_ACPI_RESET_VALUE)
+            domain_shutdown(v->d, SHUTDOWN_reboot);
         break;
     default:
         break; /* writes to absent devices are dropped */

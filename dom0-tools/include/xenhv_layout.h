@@ -25,4 +25,21 @@
 #define XENHV_SPECIAL_CONSOLE  0 /* HVM_PARAM_CONSOLE_PFN */
 #define XENHV_SPECIAL_XENSTORE 1 /* HVM_PARAM_STORE_PFN */
 
+/*
+ * The ACPI hardware-reduced registers the FADT names (ACPI 6.4 4.8.3.7
+ * Sleep Control and Status Registers, 4.8.3.6 Reset Register), one byte
+ * each in I/O space, served by xen-hv (vcpu.c):
+ *  - a write of SLP_EN (bit 5) with SLP_TYP (bits 4:2) = XENHV_ACPI_S5_TYP
+ *    to the sleep control register is SHUTDOWN_poweroff (the DSDT's \_S5);
+ *  - the sleep status register reads 0 (WAK_STS never set: no wake-up);
+ *  - a write of XENHV_ACPI_RESET_VALUE to the reset register is
+ *    SHUTDOWN_reboot (0xcf9, the port PC firmware uses for a reset).
+ */
+#define XENHV_ACPI_SLEEP_CONTROL_PORT 0xb004
+#define XENHV_ACPI_SLEEP_STATUS_PORT  0xb005
+#define XENHV_ACPI_S5_TYP             5
+#define XENHV_ACPI_SLP_EN             0x20
+#define XENHV_ACPI_RESET_PORT         0xcf9
+#define XENHV_ACPI_RESET_VALUE        0x06
+
 #endif

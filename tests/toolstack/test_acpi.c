@@ -3,7 +3,9 @@
  * (toolstack/libxl/xldom_acpi.c), checked byte by byte against ACPI 6.4:
  * RSDP (5.2.5), headers and checksums (5.2.6), XSDT (5.2.8), FADT
  * (5.2.9: hardware-reduced, X_DSDT), MADT (5.2.12: a Processor Local APIC
- * per vCPU, enabled or online capable), an empty DSDT; bad arguments.
+ * per vCPU, enabled or online capable), the reset register and the
+ * hardware-reduced sleep control/status registers (4.8.3.6, 4.8.3.7), a
+ * DSDT holding only \_S5 (7.4.2); bad arguments.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -49,7 +51,7 @@ int main(void)
     long n;
     int good;
 
-    tap_plan(27);
+    tap_plan(31);
     n = xldom_acpi_build(buf, GPA, 4096, 4, 2, &rsdp);
     ok(n > 0 && n <= 4096, "tables for 4 vCPUs (2 online) fit a page: %ld", n);
     is_u64(rsdp, GPA, "the RSDP is at the start");
@@ -92,9 +94,22 @@ int main(void)
     dsdt = at(get64(fadt + 140));
     ok(dsdt && get32(fadt + 40) == get64(fadt + 140),
        "FADT X_DSDT and DSDT agree");
-    ok(dsdt && !memcmp(dsdt, "DSDT", 4) && get32(dsdt + 4) == 36 &&
-           sum(dsdt, 36) == 0,
-       "DSDT: empty, checksum");
+    {
+        /* Name (_S5, Package (2) { 5, 0 }) in AML */
+        static const uint8_t s5[] = {0x08, '_', 'S', '5', '_', 0x12,
+                                     0x05, 0x02, 0x0a, 0x05, 0x00};
+        ok(dsdt && !memcmp(dsdt, "DSDT", 4) && get32(dsdt + 4) == 47 &&
+               sum(dsdt, 47) == 0 && !memcmp(dsdt + 36, s5, sizeof(s5)),
+           "DSDT: only Name (_S5, Package { 5, 0 }), checksum");
+    }
+    ok(get32(fadt + 112) & (1u << 10), "FADT: RESET_REG_SUP");
+    ok(fadt[116] == 1 && fadt[117] == 8 && fadt[119] == 1 &&
+           get64(fadt + 120) == 0xcf9 && fadt[128] == 0x06,
+       "FADT RESET_REG: SystemIO byte at 0xcf9, value 6");
+    ok(fadt[244] == 1 && fadt[245] == 8 && get64(fadt + 248) == 0xb004,
+       "FADT SLEEP_CONTROL_REG: SystemIO byte at 0xb004");
+    ok(fadt[256] == 1 && fadt[257] == 8 && get64(fadt + 260) == 0xb005,
+       "FADT SLEEP_STATUS_REG: SystemIO byte at 0xb005");
 
     is_int(xldom_acpi_build(buf, GPA, 4096, 128, 128, &rsdp) > 0, 1,
            "128 vCPUs fit a page");

@@ -4,7 +4,7 @@
  * aligned, RSDP first:
  *
  *   RSDP (36) | XSDT (36 + 2 * 8) | MADT (44 + 8 * vCPUs) | FADT (276) |
- *   DSDT (36)
+ *   DSDT (36 + 11: the \_S5 package, AML)
  *
  * Every multi-byte field is little endian, written byte by byte so that
  * no packed struct is needed; checksums make each table sum to 0 mod 256.
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "xldom_acpi.h"
+#include "xenhv_layout.h"
 
 #define HDR_LEN         36
 #define RSDP_LEN        36
@@ -26,6 +27,24 @@
 #define FADT_MINOR_OFF  131
 #define FADT_XDSDT_OFF  140
 #define FADT_DSDT_OFF   40
+#define FADT_RESET_SUP  (1u << 10) /* Flags.RESET_REG_SUP */
+#define FADT_RESET_REG_OFF   116   /* GAS */
+#define FADT_RESET_VALUE_OFF 128
+#define FADT_SLEEP_CTL_OFF   244 /* GAS, hardware-reduced ACPI */
+#define FADT_SLEEP_STS_OFF   256 /* GAS */
+#define GAS_SYSTEM_IO        1
+#define GAS_ACCESS_BYTE      1
+
+/*
+ * DSDT body: Name (_S5, Package (2) { 5, 0 }) — SLP_TYPa for the soft-off
+ * state, which the guest writes to the sleep control register (ACPI 6.4
+ * 7.4.2 \_Sx; AML 20.2.5.1 DefName, 20.2.5.4 DefPackage).
+ */
+static const uint8_t dsdt_s5[] = {
+    0x08, '_', 'S', '5', '_',           /* NameOp "_S5_" */
+    0x12, 0x05, 0x02,                   /* PackageOp PkgLength(5) 2 elements */
+    0x0a, XENHV_ACPI_S5_TYP, 0x00,      /* BytePrefix 5, ZeroOp */
+};
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -78,6 +97,16 @@ static size_t align16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
+/* gas_io: a Generic Address Structure for one byte at I/O port `port`. */
+static void gas_io(uint8_t *g, uint16_t port)
+{
+    g[0] = GAS_SYSTEM_IO;
+    g[1] = 8; /* bit width */
+    g[2] = 0; /* bit offset */
+    g[3] = GAS_ACCESS_BYTE;
+    put64(g + 4, port);
+}
+
 long xldom_acpi_build(void *buf, uint64_t gpa, size_t len,
                       unsigned int max_vcpus, unsigned int online,
                       uint64_t *rsdp)
@@ -88,7 +117,8 @@ long xldom_acpi_build(void *buf, uint64_t gpa, size_t len,
     size_t madt_len = MADT_FIXED + (size_t)max_vcpus * LAPIC_LEN;
     size_t fadt = madt + align16(madt_len);
     size_t dsdt = fadt + align16(XLDOM_ACPI_FADT_LEN);
-    size_t end = dsdt + HDR_LEN;
+    size_t dsdt_len = HDR_LEN + sizeof(dsdt_s5);
+    size_t end = dsdt + dsdt_len;
 
     if (!buf || (gpa & 15) || max_vcpus == 0 ||
         max_vcpus > XLDOM_ACPI_MAX_VCPUS || online > max_vcpus ||
@@ -131,14 +161,19 @@ long xldom_acpi_build(void *buf, uint64_t gpa, size_t len,
     header(b + fadt, "FACP", XLDOM_ACPI_FADT_LEN, 6);
     put32(b + fadt + FADT_DSDT_OFF, (uint32_t)(gpa + dsdt));
     put16(b + fadt + FADT_BOOT_OFF, FADT_NO_VGA | FADT_NO_CMOS);
-    put32(b + fadt + FADT_FLAGS_OFF, FADT_HW_REDUCED);
+    put32(b + fadt + FADT_FLAGS_OFF, FADT_HW_REDUCED | FADT_RESET_SUP);
+    gas_io(b + fadt + FADT_RESET_REG_OFF, XENHV_ACPI_RESET_PORT);
+    b[fadt + FADT_RESET_VALUE_OFF] = XENHV_ACPI_RESET_VALUE;
+    gas_io(b + fadt + FADT_SLEEP_CTL_OFF, XENHV_ACPI_SLEEP_CONTROL_PORT);
+    gas_io(b + fadt + FADT_SLEEP_STS_OFF, XENHV_ACPI_SLEEP_STATUS_PORT);
     b[fadt + FADT_MINOR_OFF] = 4;
     put64(b + fadt + FADT_XDSDT_OFF, gpa + dsdt);
     finish(b + fadt, XLDOM_ACPI_FADT_LEN);
 
-    /* DSDT with no AML: the guest has no ACPI devices. */
-    header(b + dsdt, "DSDT", HDR_LEN, 2);
-    finish(b + dsdt, HDR_LEN);
+    /* DSDT: no ACPI devices, only \_S5 so that the guest can power off. */
+    header(b + dsdt, "DSDT", (uint32_t)dsdt_len, 2);
+    memcpy(b + dsdt + HDR_LEN, dsdt_s5, sizeof(dsdt_s5));
+    finish(b + dsdt, dsdt_len);
 
     *rsdp = gpa;
     return (long)end;

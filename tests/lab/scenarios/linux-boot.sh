@@ -56,7 +56,7 @@ watch() {
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 }
 CMDLINE="console=hvc0 earlyprintk=xen loglevel=7 panic=-1"
-watch "$out" xen-hv/xen-hv run "$L2/vmlinux" --initrd "$L2/initrd.cpio.gz" \
+L2_TIMEOUT=${L2_TIMEOUT:-60} watch "$out" xen-hv/xen-hv run "$L2/vmlinux" --initrd "$L2/initrd.cpio.gz" \
     --memory 512 --vcpus 1 --stats --cmdline "$CMDLINE"
 echo "# xen-hv run: status $st after $secs s; last 60 lines:"
 tail -n 60 "$out" | sed 's/^/#   /'
@@ -94,8 +94,8 @@ toolstack/xencommons start >/tmp/xencommons.out 2>&1
 cst=$?
 sed 's/^/# xencommons: /' /tmp/xencommons.out
 watch "$xout" toolstack/xl/xl create /tmp/linux.cfg -c
-echo "# xl create -c: status $st after $secs s; last 30 lines:"
-tail -n 30 "$xout" | sed 's/^/#   /'
+echo "# xl create -c: status $st after $secs s; the whole console:"
+sed 's/^/#   /' "$xout"
 check '[ $cst -eq 0 ] && grep -q "Started domain linux" "$xout"' \
     "xencommons start; xl create starts the domain"
 check 'grep -q "Linux version" "$xout"' "xl console: the kernel's banner"
