@@ -1082,6 +1082,13 @@ static void account(struct control *c, uint32_t domid, uint64_t ns)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* Ops that are never answered (xenhv_privcmd.h: fire-and-forget). */
+static bool op_no_reply(uint32_t op)
+{
+    return op == XENHV_OP_EVTCHN_NOTIFY_ASYNC ||
+           op == XENHV_OP_EVTCHN_UNMASK_ASYNC;
+}
+
 static void handle(struct conn *k, const struct xenhv_msg *m,
                    const uint8_t *payload, int fd)
 {
@@ -1089,10 +1096,26 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
     uint64_t t0;
 
     if (m->op != XENHV_OP_HELLO && k->ev_fd < 0) {
-        reply(k, m, -XEN_EINVAL, NULL, 0, -1); /* HELLO first */
+        if (!op_no_reply(m->op))
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1); /* HELLO first */
         return;
     }
     switch (m->op) {
+    case XENHV_OP_EVTCHN_NOTIFY_ASYNC:
+    case XENHV_OP_EVTCHN_UNMASK_ASYNC: {
+        struct xenhv_evtchn_req r;
+        struct xenhv_evtchn_rep rep = {0};
+        if (m->len != sizeof(r))
+            return;
+        memcpy(&r, payload, sizeof(r));
+        /* No reply: a port this connection does not own is dropped. */
+        (void)do_evtchn(k,
+                        m->op == XENHV_OP_EVTCHN_NOTIFY_ASYNC
+                            ? XENHV_OP_EVTCHN_NOTIFY
+                            : XENHV_OP_EVTCHN_UNMASK,
+                        &r, &rep);
+        return;
+    }
     case XENHV_OP_HELLO: {
         struct xenhv_hello_rep rep;
         int32_t rc;
@@ -1281,9 +1304,9 @@ static void conn_free(struct conn *k)
     free(k);
 }
 
-static void conn_read(evutil_socket_t fd, short what, void *arg)
+/* One request of k: 1 handled, 0 none waiting, -1 k was freed. */
+static int conn_read_one(struct conn *k, int fd)
 {
-    struct conn *k = arg;
     uint8_t buf[XENHV_MSG_MAX];
     union {
         struct cmsghdr h;
@@ -1300,9 +1323,9 @@ static void conn_read(evutil_socket_t fd, short what, void *arg)
 
     if (n <= 0) {
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            return;
+            return 0;
         conn_free(k);
-        return;
+        return -1;
     }
     /* Keep the first fd passed; close any others. */
     for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
@@ -1322,15 +1345,31 @@ static void conn_read(evutil_socket_t fd, short what, void *arg)
         if (rfd >= 0)
             close(rfd);
         conn_free(k); /* not our protocol: drop the connection */
-        return;
+        return -1;
     }
     memcpy(&m, buf, sizeof(m));
-    if (m.len != (size_t)n - sizeof(m))
-        reply(k, &m, -XEN_EINVAL, NULL, 0, -1);
-    else
+    if (m.len != (size_t)n - sizeof(m)) {
+        if (!op_no_reply(m.op))
+            reply(k, &m, -XEN_EINVAL, NULL, 0, -1);
+    } else {
         handle(k, &m, buf + sizeof(m), rfd);
+    }
     if (rfd >= 0)
         close(rfd);
+    return 1;
+}
+
+/*
+ * A connection is readable: serve the requests already queued, a few at a
+ * time (fire-and-forget notifies and unmasks come in bursts; one wakeup
+ * of the loop per request would cost more than the requests).
+ */
+static void conn_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    for (int i = 0; i < 16; i++)
+        if (conn_read_one(arg, fd) <= 0)
+            return;
 }
 
 static void accept_cb(evutil_socket_t fd, short what, void *arg)

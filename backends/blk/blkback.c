@@ -17,6 +17,16 @@
  *   Closed + frontend Initialising (online) -> InitWait   (reconnect)
  *   state Closing written by the toolstack (xl block-detach) -> Closing
  *   backend directory removed -> the device is released (hot-unplug)
+ *   frontend domain gone (@releaseDomain) -> Closed, everything released
+ *
+ * The toolstack may write a device's keys one by one (no transaction):
+ * a directory without frontend/frontend-id, params or mode yet is
+ * waited for (the root watch fires again at each write), not refused.
+ * A frontend domain that dies without closing its devices (xenstore.txt
+ * "@releaseDomain"; its domain list from xc_domain_getinfolist) gets
+ * them torn down: rings unmapped, grants released, the disk closed and
+ * the backend state Closed, where they stay until the toolstack removes
+ * the directory.
  *
  * A device whose frontend is already past Initialising when blkback finds
  * it (blkback was restarted) is first set Closed, so the frontend resets
@@ -40,12 +50,15 @@
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "blk_dev.h"
 #include "blk_log.h"
 
-#define TOKEN "blkback"
+#define TOKEN         "blkback"
+#define TOKEN_RELEASE "blkback-release"
+#define DOMLIST_MAX   32 /* xc_domain_getinfolist gives at most this many */
 
 struct vbd {
     struct vbd *next;
@@ -58,12 +71,18 @@ struct vbd {
     bool seen;
     bool watching;
     bool fatal;
+    bool incomplete; /* frontend/frontend-id not written yet: wait */
+    bool waited;     /* "waiting for keys" logged */
+    bool dom_gone;   /* the frontend domain died: nothing more */
+    bool have_handle;
+    uint8_t dom_handle[16]; /* the frontend domain's UUID, once seen */
     struct blk_disk disk;
     struct blk_conn *conn;
 };
 
 static struct {
     struct xs_handle *xs;
+    xc_interface *xch; /* NULL: domains cannot be listed (unprivileged) */
     struct event_base *base;
     const char *be_root;
     bool direct;
@@ -188,6 +207,13 @@ static void vbd_initwait(struct vbd *v)
     if (v->disk.fd < 0) {
         params = xs_get(v->be_path, "params");
         mode = xs_get(v->be_path, "mode");
+        if (!params || !mode) {
+            /* Not written yet: the root watch fires again when it is. */
+            if (!v->waited)
+                blk_log("%s: waiting for params and mode", v->name);
+            v->waited = true;
+            goto out;
+        }
         path = params;
         /* libxl may write "format:path" ("aio:/img", "raw:/img"). */
         if (path && path[0] != '/' && strchr(path, ':'))
@@ -304,11 +330,15 @@ out:
     free(proto);
 }
 
+static void vbd_find_frontend(struct vbd *v);
+
 static void vbd_update(struct vbd *v)
 {
     long long fe, be, online;
 
-    if (v->bad)
+    if (v->incomplete)
+        vbd_find_frontend(v);
+    if (v->bad || v->incomplete || v->dom_gone)
         return;
     fe = xs_get_uint(v->fe_path, "state", XenbusStateUnknown, 255);
     be = xs_get_uint(v->be_path, "state", -1, 255);
@@ -379,11 +409,46 @@ static void vbd_free(struct vbd *v)
     free(v);
 }
 
+/*
+ * Read the device's frontend and frontend-id (written by the toolstack,
+ * maybe one at a time): set v->incomplete while either is missing (the
+ * root watch fires again when they come), v->bad when they are there but
+ * do not name the directory's domain; else watch the frontend's state.
+ */
+static void vbd_find_frontend(struct vbd *v)
+{
+    char *fe = xs_get(v->be_path, "frontend"), path[200];
+    long long feid = xs_get_uint(v->be_path, "frontend-id", -1, 0x7fef);
+
+    v->incomplete = false;
+    if (!fe || xs_get_uint(v->be_path, "frontend-id", -2, UINT32_MAX) == -2) {
+        if (!v->waited)
+            blk_log("%s: waiting for frontend and frontend-id", v->name);
+        v->waited = true;
+        v->incomplete = true;
+        goto out;
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u/", v->fe_domid);
+    if (feid != (long long)v->fe_domid ||
+        strncmp(fe, path, strlen(path)) != 0 ||
+        strlen(fe) >= sizeof(v->fe_path) - 8) {
+        blk_log("%s: frontend/frontend-id not domain %u's; ignored", v->name,
+                v->fe_domid);
+        v->bad = true;
+        goto out;
+    }
+    snprintf(v->fe_path, sizeof(v->fe_path), "%s", fe);
+    snprintf(path, sizeof(path), "%s/state", v->fe_path);
+    v->watching = xs_watch(g.xs, path, TOKEN);
+    v->waited = false;
+    blk_log("%s: found (frontend %s)", v->name, v->fe_path);
+out:
+    free(fe);
+}
+
 static struct vbd *vbd_new(uint32_t domid, uint32_t devid)
 {
     struct vbd *v = calloc(1, sizeof(*v));
-    char *fe = NULL, path[200];
-    long long feid;
 
     if (!v)
         return NULL;
@@ -394,25 +459,65 @@ static struct vbd *vbd_new(uint32_t domid, uint32_t devid)
     snprintf(v->be_path, sizeof(v->be_path), "%s/%u/%u", g.be_root, domid,
              devid);
     snprintf(v->name, sizeof(v->name), "vbd/%u/%u", domid, devid);
-    fe = xs_get(v->be_path, "frontend");
-    feid = xs_get_uint(v->be_path, "frontend-id", -1, 0x7fef);
-    snprintf(path, sizeof(path), "/local/domain/%u/", domid);
-    if (!fe || feid != (long long)domid ||
-        strncmp(fe, path, strlen(path)) != 0 ||
-        strlen(fe) >= sizeof(v->fe_path) - 8) {
-        blk_log("%s: frontend/frontend-id missing or not domain %u's; "
-                "ignored",
-                v->name, domid);
-        v->bad = true;
-        goto out;
-    }
-    snprintf(v->fe_path, sizeof(v->fe_path), "%s", fe);
-    snprintf(path, sizeof(path), "%s/state", v->fe_path);
-    v->watching = xs_watch(g.xs, path, TOKEN);
-    blk_log("%s: found (frontend %s)", v->name, v->fe_path);
-out:
-    free(fe);
+    vbd_find_frontend(v);
     return v;
+}
+
+/* The frontend domain died without closing: release everything now. */
+static void vbd_release_dead(struct vbd *v)
+{
+    char path[200];
+
+    blk_log("%s: frontend domain %u is gone: tearing the device down", v->name,
+            v->fe_domid);
+    vbd_disconnect(v); /* rings unmapped, grants released, port closed */
+    blk_disk_close(&v->disk);
+    if (v->watching) {
+        snprintf(path, sizeof(path), "%s/state", v->fe_path);
+        xs_unwatch(g.xs, path, TOKEN);
+        v->watching = false;
+    }
+    v->dom_gone = true;
+    /* As Xen's backends: Closed, for the toolstack to remove. */
+    vbd_set_state(v, XenbusStateClosed);
+}
+
+/*
+ * @releaseDomain fired: a domain went away (xenstore.txt).  Every device
+ * whose frontend domain is no longer listed, is dying, or is a new domain
+ * with a reused domid (another handle) is torn down.
+ */
+static void vbds_check_domains(void)
+{
+    static xc_domaininfo_t info[DOMLIST_MAX];
+    int n;
+
+    if (!g.xch)
+        return;
+    n = xc_domain_getinfolist(g.xch, 0, DOMLIST_MAX, info);
+    if (n < 0) {
+        blk_log("listing domains: %s", strerror(errno));
+        return;
+    }
+    for (struct vbd *v = g.vbds; v; v = v->next) {
+        const xc_domaininfo_t *d = NULL;
+
+        if (v->dom_gone || v->fe_domid == 0)
+            continue;
+        for (int i = 0; i < n; i++)
+            if (info[i].domain == v->fe_domid)
+                d = &info[i];
+        if (!d && n >= DOMLIST_MAX)
+            continue; /* the list may be cut short: do not guess */
+        if (d && !(d->flags & XEN_DOMINF_dying) &&
+            (!v->have_handle ||
+             !memcmp(d->handle, v->dom_handle, sizeof(v->dom_handle)))) {
+            memcpy(v->dom_handle, d->handle, sizeof(v->dom_handle));
+            v->have_handle = true;
+            continue;
+        }
+        vbd_release_dead(v);
+    }
 }
 
 static bool parse_id(const char *s, uint32_t max, uint32_t *out)
@@ -479,11 +584,13 @@ static void on_xenstore(evutil_socket_t fd, short what, void *arg)
 {
     char **ev;
     int n = 0;
+    bool released = false;
 
     (void)fd;
     (void)what;
     (void)arg;
     while ((ev = xs_check_watch(g.xs))) {
+        released |= !strcmp(ev[XS_WATCH_TOKEN], TOKEN_RELEASE);
         free(ev);
         n++;
     }
@@ -495,6 +602,8 @@ static void on_xenstore(evutil_socket_t fd, short what, void *arg)
     }
     if (n)
         vbds_scan();
+    if (released)
+        vbds_check_domains();
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -588,6 +697,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     g.xs = xs_open(0);
     g.base = event_base_new();
+    /* Only to see frontend domains die; a driver domain goes without. */
+    g.xch = xc_interface_open(NULL, NULL, 0);
+    if (!g.xch)
+        blk_log("cannot list domains (%s): dead frontends are not noticed",
+                strerror(errno));
     if (!g.xs || !g.base) {
         blk_log("cannot open %s: %s", !g.xs ? "xenstore" : "libevent",
                 strerror(errno));
@@ -602,7 +716,8 @@ int main(int argc, char **argv)
         if (!ev_sig[i] || event_add(ev_sig[i], NULL))
             goto out;
     }
-    if (!xs_watch(g.xs, g.be_root, TOKEN)) {
+    if (!xs_watch(g.xs, g.be_root, TOKEN) ||
+        !xs_watch(g.xs, "@releaseDomain", TOKEN_RELEASE)) {
         blk_log("watching %s: %s", g.be_root, strerror(errno));
         goto out;
     }
@@ -636,6 +751,8 @@ out:
             event_free(ev_sig[i]);
     if (g.xs)
         xs_close(g.xs);
+    if (g.xch)
+        xc_interface_close(g.xch);
     if (g.base)
         event_base_free(g.base);
     return rc;

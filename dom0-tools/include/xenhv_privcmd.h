@@ -123,6 +123,17 @@ enum xenhv_op {
     XENHV_OP_EVTCHN_ALLOC_UNBOUND_FOR = 38, /* req: alloc_unbound rep: port */
     XENHV_OP_POPULATE_PHYSMAP = 39,         /* req: populate_req + gfns */
     XENHV_OP_VCPU_SETAFFINITY = 40,         /* req: vcpu_affinity */
+    /*
+     * Fire-and-forget EVTCHN_NOTIFY and EVTCHN_UNMASK: the same request
+     * (struct xenhv_evtchn_req, port), no reply at all, so the caller
+     * does not wait for xen-hv.  Requests on one connection still run in
+     * order.  A port the connection does not own, or a send that fails,
+     * is dropped: libxenevtchn uses these only for ports it bound itself
+     * (where the synchronous ops cannot fail) and the synchronous ops for
+     * anything else, so its callers still get every error.
+     */
+    XENHV_OP_EVTCHN_NOTIFY_ASYNC = 41, /* req: port;  no reply */
+    XENHV_OP_EVTCHN_UNMASK_ASYNC = 42, /* req: port;  no reply */
 };
 
 struct xenhv_msg {

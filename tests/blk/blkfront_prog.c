@@ -609,6 +609,8 @@ int bfp_run(struct bfp *f, struct bfp_io *io, unsigned int n,
 
     if (depth == 0)
         depth = 1;
+    if (!f->nq)
+        return -1; /* never connected, or disconnected: no ring */
     while (done < n) {
         bool queued = false;
         unsigned int got;

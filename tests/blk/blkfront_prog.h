@@ -110,7 +110,8 @@ bool bfp_feature(const struct bfp *f, const char *key);
  * above 11 segments as BLKIF_OP_INDIRECT); fills each status.  If the
  * backend goes away (state not Connected) the frontend reconnects and
  * resubmits what was in flight.  Returns 0 when every request got a
- * response (any status), -1 on timeout (timeout_ms without progress).
+ * response (any status), -1 on timeout (timeout_ms without progress) or
+ * when there is no ring (never connected).
  */
 int bfp_run(struct bfp *f, struct bfp_io *io, unsigned int n,
             unsigned int depth, int timeout_ms);

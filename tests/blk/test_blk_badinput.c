@@ -386,7 +386,7 @@ int main(void)
     }
     ok(blk_log_wait("vbd/150/777: cannot open"),
        "a missing image: logged, the device left alone");
-    ok(blk_log_wait("vbd/151/778: frontend/frontend-id missing or not"),
+    ok(blk_log_wait("vbd/151/778: frontend/frontend-id not domain"),
        "frontend-id of another domain: logged, ignored");
     if (xs)
         xs_close(xs);

@@ -127,6 +127,14 @@ struct fe_arg {
     bool copied; /* no feature-persistent: blkback copies (grant_copy) */
 };
 
+/* BENCH_BLK_ONLY=substring: run only the shapes whose name has it. */
+static bool shape_on(unsigned int k)
+{
+    const char *only = getenv("BENCH_BLK_ONLY");
+
+    return !only || !*only || strstr(shapes[k].name, only);
+}
+
 /* Shapes run with copied grants too, to show why persistent is used. */
 static bool copied_shape(unsigned int k)
 {
@@ -156,7 +164,7 @@ static void fe_bench(struct xs_handle *xs, void *argp)
         /* Long runs: the depth stays full but for the last few. */
         unsigned int batch = s->seq ? 64 * s->split : 1024;
 
-        if (a->copied && !copied_shape(k))
+        if ((a->copied && !copied_shape(k)) || !shape_on(k))
             continue;
         if (read(a->go_fd, &c, 1) != 1)
             return;
@@ -236,7 +244,7 @@ static void run_frontend(struct fe_arg *a, double *ref, bool copied)
         unsigned long long sends, events, reqs;
         char line[200];
 
-        if (copied && !copied_shape(k))
+        if ((copied && !copied_shape(k)) || !shape_on(k))
             continue;
         /* Reference and frontend back to back: the host's load drifts. */
         ref[k] = ref_run(a->path, s);
