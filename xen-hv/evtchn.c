@@ -123,8 +123,11 @@ static struct evtchn *port_lookup(const struct evtchn_domain *d,
 static void port_set_pending(struct evtchn_domain *d, unsigned int vcpu,
                              evtchn_port_t port)
 {
-    if (port_usable(&d->ports[port]))
-        d->fmt->set_pending(d, vcpu, port);
+    if (!port_usable(&d->ports[port]))
+        return;
+    d->fmt->set_pending(d, vcpu, port);
+    if (d->host->pending)
+        d->host->pending(d->host_dom, port);
 }
 
 /*
@@ -727,6 +730,19 @@ int evtchn_unmask(struct evtchn_domain *d, evtchn_port_t port)
         d->fmt->unmask(d, chn->notify_vcpu, port);
 
 out:
+    pthread_mutex_unlock(&d->world->lock);
+    return rc;
+}
+
+int evtchn_poll_port(struct evtchn_domain *d, evtchn_port_t port)
+{
+    const struct evtchn *chn;
+    int rc = -XEN_EINVAL;
+
+    pthread_mutex_lock(&d->world->lock);
+    chn = port_lookup(d, port);
+    if (chn && port_usable(chn))
+        rc = d->fmt->is_pending(d, port) ? 1 : 0;
     pthread_mutex_unlock(&d->world->lock);
     return rc;
 }

@@ -48,6 +48,12 @@ struct evtchn_host_ops {
      * (MSI to the upcall vector, eventfd signal, wake from block...).
      */
     void (*upcall)(void *host_dom, unsigned int vcpu);
+    /*
+     * Optional (NULL: nothing to do).  port was just made pending, masked
+     * or not: wake the vCPUs in SCHEDOP_poll on it (Xen's
+     * evtchn_check_pollers(), called from evtchn_2l_set_pending()).
+     */
+    void (*pending)(void *host_dom, evtchn_port_t port);
 };
 
 /* The guest-visible format: Xen's event_2l.c / event_fifo.c split. */
@@ -172,6 +178,13 @@ int evtchn_send_virq(struct evtchn_domain *d, uint32_t virq, uint32_t vcpu);
  */
 int evtchn_send_global_virq(struct evtchn_domain *from, domid_t domid,
                             uint32_t virq);
+
+/*
+ * evtchn_poll_port — Xen's evtchn_port_poll() for SCHEDOP_poll: 1 when
+ * port of d is pending, 0 when not, -XEN_EINVAL when the port is beyond
+ * the valid buckets, free, or the reserved port 0.
+ */
+int evtchn_poll_port(struct evtchn_domain *d, evtchn_port_t port);
 
 /* Ports in use, reserved port 0 not counted (Xen's active_evtchns). */
 unsigned int evtchn_ports_in_use(struct evtchn_domain *d);
