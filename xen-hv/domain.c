@@ -269,6 +269,7 @@ static const struct evtchn_host_ops domain_evtchn_host_ops = {
     .shared_info = evtchn_host_shared_info,
     .vcpu_info = evtchn_host_vcpu_info,
     .upcall = evtchn_host_upcall,
+    .pending = sched_poll_wake,
 };
 
 void vcpu_kick(struct vcpu *v)

@@ -91,7 +91,12 @@ struct vcpu {
     struct event *singleshot;     /* [C] libevent timer */
     uint64_t singleshot_deadline; /* [D] system time ns, 0 = not armed */
     struct event *periodic;       /* [C] libevent persistent timer */
-    bool blocked;                 /* [D] inside SCHEDOP_block */
+    bool blocked;                 /* [D] inside SCHEDOP_block or _poll */
+
+    /* SCHEDOP_poll (sched_op.c) */
+    bool polling;             /* [D] inside SCHEDOP_poll */
+    bool poll_woken;          /* [D] a polled port became pending */
+    uint32_t poll_port;       /* [D] the one port polled, 0 = several */
 
     /* Runstate (time.c) */
     struct vcpu_runstate_info runstate;   /* [D] */
@@ -159,6 +164,7 @@ struct domain {
     struct grant_map_note *grant_maps; /* [D] handle -> gpa it maps at */
     unsigned int nr_grant_maps, grant_maps_cap; /* [D] */
     unsigned long vm_assist; /* [D] VMASST_TYPE_* bits enabled */
+    unsigned int nr_polling; /* [D] vCPUs in SCHEDOP_poll (atomic read) */
 
     /* Time: guest TSC = host TSC + tsc_offset; system time 0 = tsc_base. */
     uint64_t tsc_hz;            /* [C] */

@@ -28,6 +28,15 @@ void sched_periodic_fire(evutil_socket_t fd, short what, void *arg);
 void sched_timer_fire(evutil_socket_t fd, short what, void *arg);
 
 /*
+ * sched_poll_wake — the event channel host op `pending` (evtchn.h): port
+ * of the domain host_dom (struct domain *) was made pending; wake its
+ * vCPUs in SCHEDOP_poll on that port, or on several ports (Xen's
+ * evtchn_check_pollers()).  Called with the event channel lock held;
+ * takes d->lock (lock order: event channels, then d->lock).
+ */
+void sched_poll_wake(void *host_dom, uint32_t port);
+
+/*
  * vcpu_serve_requests — do what other threads asked of v (vcpu.c); v's own
  * thread, d->lock held.
  */
