@@ -1,11 +1,27 @@
 /*
  * memory_op.c — __HYPERVISOR_memory_op (<xen/memory.h>) for a PVH guest:
- * XENMEM_memory_map, maximum_ram_page, current_reservation,
+ * XENMEM_increase_reservation, decrease_reservation, populate_physmap
+ * (the balloon), memory_map, maximum_ram_page, current_reservation,
  * maximum_reservation, maximum_gpfn and add_to_physmap
- * (XENMAPSPACE_shared_info).  Semantics from Xen 4.17's common/memory.c
- * and arch/x86/mm.c.
+ * (XENMAPSPACE_shared_info, _grant_table).  Semantics from Xen 4.17's
+ * common/memory.c and arch/x86/mm.c.
+ *
+ * The balloon under KVM.  A domain's RAM is one memfd behind fixed KVM
+ * memslots; each RAM page is present or a hole (d->populated, one bit per
+ * page; NULL while every page is present).  decrease_reservation punches
+ * the page out of the memfd (fallocate PUNCH_HOLE): the host frees it and
+ * KVM's MMU notifiers drop the guest's mapping.  The gfn stays inside its
+ * memslot — KVM has no per-page holes short of one memslot per ballooned
+ * page, and xen-hv's own accesses (copies, vcpu_info, grant copies) must
+ * never fault — so a guest that touches a hole gets a fresh zeroed page
+ * from the host kernel, which tot_pages does not count (Xen gives the
+ * guest nothing there: reads ~0, writes dropped).  populate_physmap makes
+ * the page present again, zeroed (punched once more), and counts it.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xen/errno.h>
@@ -152,6 +168,256 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
     return -XEN_EINVAL;
 }
 
+/* Xen's largest extent order for a domU on x86 (CONFIG_DOMU_MAX_ORDER). */
+#define MEMOP_MAX_ORDER 9
+/* Extents read from the guest, and done under one d->lock hold. */
+#define MEMOP_BATCH 256
+
+enum reservation_op { RES_INCREASE, RES_DECREASE, RES_POPULATE };
+
+/* The memfd page index of RAM page gfn of d, or -1 (not RAM). */
+static int64_t ram_index(const struct domain *d, uint64_t gfn)
+{
+    const uint8_t *h;
+
+    if (!d->mem || gfn > (UINT64_MAX >> GMEM_PAGE_SHIFT))
+        return -1;
+    h = gmem_ptr(&d->gmem, gfn << GMEM_PAGE_SHIFT, GMEM_PAGE_SIZE);
+    if (!h || h < d->mem || h + GMEM_PAGE_SIZE > d->mem + d->ram_bytes)
+        return -1; /* special pages are not RAM */
+    return (int64_t)((h - d->mem) >> GMEM_PAGE_SHIFT);
+}
+
+/*
+ * Whether xen-hv itself uses the page at gfn (d->lock held): the
+ * shared_info, a grant frame or a grant mapping placed there, a vCPU's
+ * vcpu_info.  The balloon leaves such pages alone.
+ */
+static bool gfn_in_use(const struct domain *d, uint64_t gfn)
+{
+    gpa_t gpa = gfn << GMEM_PAGE_SHIFT;
+
+    if (d->shared_info_gpa == gpa)
+        return true;
+    for (unsigned int i = 0; i < 64; i++)
+        if (d->grant_frame_gpa[i] == gpa)
+            return true;
+    for (unsigned int i = 0; i < d->nr_grant_maps; i++)
+        if (d->grant_maps[i].gpa == gpa)
+            return true;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        gpa_t vi = d->vcpus[i]->vcpu_info_gpa;
+        if (vi != INVALID_GPA && (vi & ~(GMEM_PAGE_SIZE - 1)) == gpa)
+            return true;
+    }
+    return false;
+}
+
+static bool page_present(const struct domain *d, int64_t idx)
+{
+    return !d->populated || (d->populated[idx / 64] >> (idx % 64)) & 1;
+}
+
+/* Track holes from now on: every RAM page present (d->lock held). */
+static int holes_track(struct domain *d)
+{
+    uint64_t pages = d->ram_bytes >> GMEM_PAGE_SHIFT;
+    uint64_t *map;
+
+    if (d->populated)
+        return 0;
+    map = calloc((pages + 63) / 64, sizeof(*map));
+    if (!map)
+        return -XEN_ENOMEM;
+    for (uint64_t i = 0; i < pages; i++)
+        map[i / 64] |= 1ULL << (i % 64);
+    d->populated = map;
+    return 0;
+}
+
+/*
+ * Give the host back pages [idx, idx + n) of the memfd; they read as
+ * zeros afterwards.  Should the file system refuse, zero them at least.
+ */
+static void pages_release(struct domain *d, int64_t idx, uint64_t n)
+{
+    off_t off = (off_t)idx << GMEM_PAGE_SHIFT;
+    off_t len = (off_t)(n << GMEM_PAGE_SHIFT);
+
+    if (fallocate(d->mem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+                  len) < 0)
+        memset(d->mem + off, 0, (size_t)len);
+}
+
+/*
+ * Check every page of the extent [gfn, gfn + 2^order) (d->lock held):
+ * RAM and not in use by xen-hv (else -XEN_EINVAL).  *holes: how many are
+ * holes now.  The extent is checked whole before anything changes, so a
+ * bad page anywhere leaves all of it as it was.
+ */
+static int extent_check(const struct domain *d, uint64_t gfn,
+                        unsigned int order, uint64_t *holes)
+{
+    uint64_t n = 1ULL << order;
+
+    *holes = 0;
+    if (gfn > (UINT64_MAX >> GMEM_PAGE_SHIFT) - n)
+        return -XEN_EINVAL;
+    for (uint64_t j = 0; j < n; j++) {
+        int64_t idx = ram_index(d, gfn + j);
+        if (idx < 0 || gfn_in_use(d, gfn + j))
+            return -XEN_EINVAL;
+        if (!page_present(d, idx))
+            (*holes)++;
+    }
+    return 0;
+}
+
+/*
+ * One extent of decrease_reservation or populate_physmap (d->lock held).
+ * Returns 0, or why the hypercall stops here: -XEN_EINVAL (bad page),
+ * -XEN_ENOENT (decrease: a page is a hole already, as Xen's
+ * guest_remove_page()), -XEN_ENOMEM (populate: tot_pages would pass
+ * max_pages, as Xen's assign_pages()).
+ */
+static int extent_apply(struct domain *d, enum reservation_op op, uint64_t gfn,
+                        unsigned int order)
+{
+    uint64_t n = 1ULL << order, holes;
+    int rc = extent_check(d, gfn, order, &holes);
+
+    if (rc)
+        return rc;
+    if (op == RES_DECREASE) {
+        if (holes)
+            return -XEN_ENOENT;
+        rc = holes_track(d);
+        if (rc)
+            return rc;
+    } else if (holes && d->tot_pages + holes > d->max_pages) {
+        return -XEN_ENOMEM;
+    }
+    for (uint64_t j = 0; j < n; j++) {
+        int64_t idx = ram_index(d, gfn + j);
+        uint64_t bit = 1ULL << (idx % 64);
+        if (op == RES_DECREASE) {
+            d->populated[idx / 64] &= ~bit;
+            d->tot_pages--;
+        } else if (!page_present(d, idx)) {
+            d->populated[idx / 64] |= bit;
+            d->tot_pages++;
+        }
+        /*
+         * Populate gives a zeroed page, as Xen's fresh one: a present
+         * page is replaced, a hole the guest touched anyway is cleared.
+         */
+        pages_release(d, idx, 1);
+    }
+    return 0;
+}
+
+/*
+ * XENMEM_increase_reservation for an HVM domain, as Xen's
+ * increase_reservation(): the pages are allocated to the domain (counted
+ * in tot_pages, up to max_pages) but appear at no gfn, and nothing is
+ * written to extent_start (a translated guest learns no MFN).  xen-hv
+ * has nothing to allocate: it only counts them.
+ */
+static int extent_increase(struct domain *d, unsigned int order)
+{
+    uint64_t n = 1ULL << order;
+
+    if (d->tot_pages + n > d->max_pages)
+        return -XEN_ENOMEM;
+    d->tot_pages += n;
+    return 0;
+}
+
+/*
+ * Xen's construct_memop_from_reservation() for an unprivileged caller:
+ * an address width of 1..12 bits, or an exact physical node, cannot be
+ * honoured; anything else only steers Xen's allocator.
+ */
+static bool reservation_flags_ok(unsigned int flags)
+{
+    unsigned int bits = XENMEMF_get_address_bits(flags);
+
+    if (bits != 0 && bits <= GMEM_PAGE_SHIFT)
+        return false;
+    /* No vNUMA here: a virtual node is ignored, a host node only hinted. */
+    if (!(flags & XENMEMF_vnode) && XENMEMF_get_node(flags) != 0xffu &&
+        (flags & XENMEMF_exact_node_request))
+        return false;
+    return true;
+}
+
+/*
+ * XENMEM_increase_reservation, _decrease_reservation, _populate_physmap
+ * (<xen/memory.h> struct xen_memory_reservation), as Xen's do_memory_op():
+ * extents from start (the continuation index in cmd) up; the result is the
+ * index after the last extent done, so a partial success returns the
+ * count.  Bad arguments (unreadable, too many extents, another domain,
+ * order above 9, flags it cannot honour, populate-on-demand on oneself)
+ * do nothing and return start.  A decreased or populated extent is
+ * 2^extent_order gfns from its entry in extent_start.
+ */
+static long memory_reservation(struct vcpu *v, enum reservation_op op,
+                               unsigned long start, gva_t arg)
+{
+    struct xen_memory_reservation r;
+    xen_pfn_t gfns[MEMOP_BATCH];
+    struct domain *d;
+    unsigned long i = start;
+    long rc = 0;
+
+    if (copy_from_guest(v, &r, arg, sizeof(r)))
+        return (long)start;
+    if (r.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT) ||
+        start >= r.nr_extents)
+        return (long)start;
+    d = domain_lookup(v, r.domid, &rc);
+    if (!d || !reservation_flags_ok(r.mem_flags) ||
+        r.extent_order > MEMOP_MAX_ORDER)
+        return (long)start;
+    /* Xen: "Disallow populating PoD pages on oneself". */
+    if (op == RES_POPULATE && (r.mem_flags & XENMEMF_populate_on_demand))
+        return (long)start;
+
+    while (i < r.nr_extents) {
+        unsigned long n = r.nr_extents - i, k;
+        bool fault = false;
+
+        if (n > MEMOP_BATCH)
+            n = MEMOP_BATCH;
+        if (op != RES_INCREASE) {
+            gva_t va =
+                (gva_t)(uintptr_t)r.extent_start.p + i * sizeof(xen_pfn_t);
+            if (copy_from_guest(v, gfns, va, n * sizeof(gfns[0]))) {
+                /* Do the extents before the first unreadable one. */
+                for (k = 0; k < n; k++)
+                    if (copy_from_guest(v, &gfns[k], va + k * sizeof(gfns[0]),
+                                        sizeof(gfns[0])))
+                        break;
+                n = k;
+                fault = true;
+            }
+        }
+        pthread_mutex_lock(&d->lock);
+        for (k = 0; k < n; k++) {
+            int err = op == RES_INCREASE
+                          ? extent_increase(d, r.extent_order)
+                          : extent_apply(d, op, gfns[k], r.extent_order);
+            if (err)
+                break;
+        }
+        pthread_mutex_unlock(&d->lock);
+        i += k;
+        if (k < n || fault)
+            break;
+    }
+    return (long)i;
+}
+
 long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
 {
     unsigned long cmd = (unsigned long)a->a[0];
@@ -163,6 +429,13 @@ long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
     long rc = -XEN_ESRCH;
 
     switch (op) {
+    case XENMEM_increase_reservation:
+        return memory_reservation(v, RES_INCREASE, start_extent, arg);
+    case XENMEM_decrease_reservation:
+        return memory_reservation(v, RES_DECREASE, start_extent, arg);
+    case XENMEM_populate_physmap:
+        return memory_reservation(v, RES_POPULATE, start_extent, arg);
+
     case XENMEM_memory_map:
         return memory_map(v, arg);
 
