@@ -17,6 +17,7 @@
  * calls into evtchn.c or gnttab.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,12 @@ struct vdom {
     struct gnttab *gt;
     struct shared_info *shared;         /* private page */
     struct conn *owner[VDOM_MAX_PORTS]; /* [c->lock] */
-    struct vdom *next;                  /* [c->lock] */
+    /*
+     * Our end of each owned port's doorbell (xenhv_privcmd.h
+     * EVTCHN_BELLS), -1 when the port has none [c->lock].
+     */
+    int bell[VDOM_MAX_PORTS];
+    struct vdom *next; /* [c->lock] */
     /*
      * A process domain's own memory (XENHV_OP_PDOM_MEMORY) and the struct
      * domain other domains' grant operations see of it (no vCPUs): its
@@ -67,7 +73,8 @@ struct conn {
     uint32_t maps[CONN_MAX_GRANT_MAPS]; /* grant handles it holds */
     unsigned int nr_maps;
     int fd;
-    int ev_fd; /* our end of the event socket, -1 before HELLO */
+    int ev_fd;  /* our end of the event socket, -1 before HELLO */
+    bool bells; /* EVTCHN_BELLS: its ports get doorbells */
     bool privileged;
     pid_t pid;
     struct event *ev;
@@ -106,6 +113,34 @@ struct control {
     struct conn *conns;
 };
 
+/* Close port's doorbell, if any (c->lock held). */
+static void bell_drop(struct vdom *v, uint32_t port)
+{
+    if (port < VDOM_MAX_PORTS && v->bell[port] >= 0) {
+        close(v->bell[port]);
+        v->bell[port] = -1;
+    }
+}
+
+/*
+ * A new doorbell for k's port: our end kept in k's vdom, the other end
+ * returned for the bind reply (-1 when k asked for none or on failure).
+ */
+static int bell_make(struct conn *k, uint32_t port)
+{
+    int sv[2];
+
+    if (!k->bells || port >= VDOM_MAX_PORTS ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) <
+            0)
+        return -1;
+    pthread_mutex_lock(&k->c->lock);
+    bell_drop(k->vd, port);
+    k->vd->bell[port] = sv[0];
+    pthread_mutex_unlock(&k->c->lock);
+    return sv[1];
+}
+
 /* Deliver v's pending, unmasked ports to their owners' event sockets. */
 static void vdom_scan(struct vdom *v)
 {
@@ -132,7 +167,20 @@ static void vdom_scan(struct vdom *v)
             bits &= bits - 1;
             pthread_mutex_lock(&c->lock);
             o = v->owner[port];
-            if (o && o->ev_fd >= 0) {
+            if (o && v->bell[port] >= 0) {
+                /* Doorbell: the owner's library does the masking. */
+                __atomic_fetch_and(&s->evtchn_pending[w], ~(1UL << b),
+                                   __ATOMIC_SEQ_CST);
+                if (send(v->bell[port], "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) <
+                        0 &&
+                    errno != EAGAIN) {
+                    /* The owner dropped it: back to the event socket. */
+                    bell_drop(v, port);
+                    __atomic_fetch_or(&s->evtchn_pending[w], 1UL << b,
+                                      __ATOMIC_SEQ_CST);
+                    bits |= 1UL << b;
+                }
+            } else if (o && o->ev_fd >= 0) {
                 __atomic_fetch_or(&s->evtchn_mask[w], 1UL << b,
                                   __ATOMIC_SEQ_CST);
                 __atomic_fetch_and(&s->evtchn_pending[w], ~(1UL << b),
@@ -185,6 +233,9 @@ static void vdom_free(struct vdom *v)
     }
     if (v->shared)
         munmap(v->shared, 4096);
+    for (unsigned int i = 0; i < VDOM_MAX_PORTS; i++)
+        if (v->bell[i] >= 0)
+            close(v->bell[i]);
     free(v);
 }
 
@@ -198,6 +249,8 @@ static struct vdom *vdom_new(struct control *c, domid_t domid, pid_t pid)
     v->c = c;
     v->domid = domid;
     v->pid = pid;
+    for (unsigned int i = 0; i < VDOM_MAX_PORTS; i++)
+        v->bell[i] = -1;
     v->shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (v->shared == MAP_FAILED) {
@@ -311,9 +364,13 @@ static void own(struct conn *k, uint32_t port, struct conn *who)
     pthread_mutex_unlock(&k->c->lock);
 }
 
+/*
+ * An event-channel op of k.  0 or a negative Xen errno; a new binding's
+ * doorbell end goes to *bell (-1 when none; bell may be NULL).
+ */
 static int32_t do_evtchn(struct conn *k, uint32_t op,
                          const struct xenhv_evtchn_req *r,
-                         struct xenhv_evtchn_rep *out)
+                         struct xenhv_evtchn_rep *out, int *bell)
 {
     struct evtchn_domain *e = k->vd->evd;
     evtchn_port_t port = 0;
@@ -337,8 +394,12 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
         if (!owns(k, r->port))
             return -XEN_EINVAL;
         rc = evtchn_close(e, r->port);
-        if (rc == 0)
+        if (rc == 0) {
             own(k, r->port, NULL);
+            pthread_mutex_lock(&k->c->lock);
+            bell_drop(k->vd, r->port);
+            pthread_mutex_unlock(&k->c->lock);
+        }
         return rc;
     default:
         return -XEN_ENOSYS;
@@ -351,6 +412,8 @@ static int32_t do_evtchn(struct conn *k, uint32_t op,
     }
     own(k, port, k);
     out->port = port;
+    if (bell)
+        *bell = bell_make(k, port);
     /*
      * A new binding starts unmasked, as Linux's /dev/xen/evtchn enables a
      * port it binds: a port number reused after an owner closed it while
@@ -981,7 +1044,9 @@ static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
     cfg.max_grant_frames = r.max_grant_frames;
     cfg.max_event_channels = r.max_event_channels;
     cfg.log_bytes = 65536;
-    cfg.console_fd = -1;
+    /* A domU's CONSOLEIO_write goes to xen-hv's log (`xl dmesg`), as a
+     * Xen built with guest_loglvl=all prints it on its console. */
+    cfg.console_fd = STDERR_FILENO;
     cfg.evtchn_world = c->world;
     pthread_rwlock_wrlock(&c->doms_lock);
     if (r.domid) {
@@ -1082,6 +1147,54 @@ static void account(struct control *c, uint32_t domid, uint64_t ns)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* The control-socket domain domid, or NULL (c->lock held). */
+static struct vdom *vdom_find(struct control *c, uint32_t domid)
+{
+    if (domid == 0)
+        return c->dom0;
+    for (struct vdom *v = c->pdoms; v; v = v->next)
+        if (v->domid == domid)
+            return v;
+    return NULL;
+}
+
+/*
+ * EVTCHN_DOORBELL: a copy of the doorbell of the peer of k's port in
+ * *bell.  0, -XEN_EINVAL (not k's port), -XEN_ENOENT (the peer is not a
+ * control-socket domain: never), -XEN_EAGAIN (none now).
+ */
+static int32_t peer_doorbell(struct conn *k, uint32_t port, int *bell)
+{
+    struct control *c = k->c;
+    struct evtchn_status st = {.port = port};
+    struct vdom *rv;
+    uint32_t rdom, rport = 0;
+    int32_t rc = -XEN_EAGAIN;
+
+    if (!owns(k, port) || evtchn_status(k->vd->evd, &st))
+        return -XEN_EINVAL;
+    if (st.status == EVTCHNSTAT_interdomain) {
+        rdom = st.u.interdomain.dom;
+        rport = st.u.interdomain.port;
+    } else if (st.status == EVTCHNSTAT_unbound) {
+        rdom = st.u.unbound.dom;
+    } else {
+        return -XEN_EINVAL; /* a VIRQ or IPI port has no peer */
+    }
+    pthread_mutex_lock(&c->lock);
+    rv = vdom_find(c, rdom);
+    if (!rv)
+        rc = -XEN_ENOENT;
+    else if (st.status == EVTCHNSTAT_interdomain && rport < VDOM_MAX_PORTS &&
+             rv->bell[rport] >= 0) {
+        /* A copy made under the lock: the port may close right after. */
+        *bell = fcntl(rv->bell[rport], F_DUPFD_CLOEXEC, 0);
+        rc = *bell >= 0 ? 0 : -XEN_ENOMEM;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 /* Ops that are never answered (xenhv_privcmd.h: fire-and-forget). */
 static bool op_no_reply(uint32_t op)
 {
@@ -1113,7 +1226,26 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
                         m->op == XENHV_OP_EVTCHN_NOTIFY_ASYNC
                             ? XENHV_OP_EVTCHN_NOTIFY
                             : XENHV_OP_EVTCHN_UNMASK,
-                        &r, &rep);
+                        &r, &rep, NULL);
+        return;
+    }
+    case XENHV_OP_EVTCHN_BELLS:
+        k->bells = true;
+        reply(k, m, 0, NULL, 0, -1);
+        return;
+    case XENHV_OP_EVTCHN_DOORBELL: {
+        struct xenhv_evtchn_req r;
+        int bell = -1;
+        int32_t rc;
+        if (m->len != sizeof(r)) {
+            reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+            return;
+        }
+        memcpy(&r, payload, sizeof(r));
+        rc = peer_doorbell(k, r.port, &bell);
+        reply(k, m, rc, NULL, 0, bell);
+        if (bell >= 0)
+            close(bell);
         return;
     }
     case XENHV_OP_HELLO: {
@@ -1155,9 +1287,12 @@ static void handle(struct conn *k, const struct xenhv_msg *m,
             reply(k, m, -XEN_EINVAL, NULL, 0, -1);
             return;
         }
+        int bell = -1;
         memcpy(&r, payload, sizeof(r));
-        rc = do_evtchn(k, m->op, &r, &rep);
-        reply(k, m, rc, &rep, rc == 0 ? sizeof(rep) : 0, -1);
+        rc = do_evtchn(k, m->op, &r, &rep, &bell);
+        reply(k, m, rc, &rep, rc == 0 ? sizeof(rep) : 0, bell);
+        if (bell >= 0)
+            close(bell);
         return;
     }
     case XENHV_OP_GNTTAB_MAP: {
@@ -1263,6 +1398,7 @@ static void conn_free(struct conn *k)
         for (unsigned int p = 0; p < VDOM_MAX_PORTS; p++)
             if (v->owner[p] == k) {
                 v->owner[p] = NULL;
+                bell_drop(v, p);
                 mine[n++] = p;
             }
         if (--v->refs == 0 && v != c->dom0) {

@@ -134,6 +134,26 @@ enum xenhv_op {
      */
     XENHV_OP_EVTCHN_NOTIFY_ASYNC = 41, /* req: port;  no reply */
     XENHV_OP_EVTCHN_UNMASK_ASYNC = 42, /* req: port;  no reply */
+    /*
+     * Doorbells: event delivery between control-socket domains without
+     * xen-hv in the path.  After EVTCHN_BELLS (no payload), every port the
+     * connection binds comes with a doorbell: the bind reply carries one
+     * end of an AF_UNIX stream socketpair (SCM_RIGHTS).  Bytes on it mean
+     * "the port fired" (any number of them: events coalesce); xen-hv
+     * writes one when the port becomes pending instead of sending the
+     * port number on the event socket, and leaves the port unmasked (the
+     * library masks by not polling the doorbell until xenevtchn_unmask).
+     * EVTCHN_DOORBELL (req: struct xenhv_evtchn_req, port = a port the
+     * connection owns) answers with the doorbell of the port's
+     * interdomain peer when that peer is a control-socket domain's port
+     * (1 fd): writing a byte to it is a notify that does not go through
+     * xen-hv.  -XEN_ENOENT: the peer is a guest (never a doorbell for this
+     * binding); -XEN_EAGAIN: not bound yet or no doorbell now; -XEN_EINVAL
+     * not the connection's port.  A doorbell whose port was closed has
+     * its other end closed: writes fail (EPIPE), ask again.
+     */
+    XENHV_OP_EVTCHN_BELLS = 43,    /* no payload */
+    XENHV_OP_EVTCHN_DOORBELL = 44, /* req: port  rep: 1 fd */
 };
 
 struct xenhv_msg {
