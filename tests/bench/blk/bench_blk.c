@@ -7,7 +7,14 @@
  * sequential), and event-channel sends per request in each direction
  * (target: at most one per batch).
  *
- * Each shape runs the reference, then the frontend, back to back.
+ * Each shape alternates the two in SLICES slices (reference, frontend,
+ * reference, ...; SECONDS in all for each), so a change in the host's
+ * load (our machines are shared) falls on both alike.  Besides the ratio
+ * each shape prints the CPU time and the context switches (wakeups) per
+ * I/O of the frontend path (program frontend + blkback + xen-hv) and of
+ * the reference loop: on a busy host each wakeup waits for a CPU, and the
+ * path has three per batch where the loop has one (see backends/blk's
+ * README, "ceiling").
  * Shapes: the reference issues the same sizes at the same depth.  For
  * 1 MiB sequential the frontend sends each MiB as 4 indirect requests of
  * 256 KiB at once (a process domain can share only 1 MiB, so these
@@ -22,6 +29,7 @@
  *
  *   bench_blk [FILE_MIB]      (root; /dev/kvm; default 256 MiB)
  */
+#include <dirent.h>
 #include <liburing.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -30,6 +38,7 @@
 #include "blk_harness.h"
 
 #define SECONDS 2.0
+#define SLICES  4
 
 struct shape {
     const char *name;
@@ -75,17 +84,22 @@ static uint64_t next_off(const struct shape *s, uint64_t *x, uint64_t *pos)
     return (*x % (file_bytes / s->bytes)) * s->bytes;
 }
 
-/* The reference: io_uring, O_DIRECT, same file; I/Os per second. */
-static double ref_run(const char *path, const struct shape *s)
+/* The reference: io_uring, O_DIRECT, same file, for secs; I/Os done
+ * (*elapsed: seconds). */
+static uint64_t ref_run(const char *path, const struct shape *s, double secs,
+                        double *elapsed)
 {
     struct io_uring ring;
     struct io_uring_cqe *cqe;
     uint8_t *buf;
-    uint64_t x = 88172645463325252ull, pos = 0, done = 0;
+    /* The offsets go on from slice to slice, as the frontend's do. */
+    static uint64_t x = 88172645463325252ull, pos;
+    uint64_t done = 0;
     unsigned int inflight = 0;
     double t0, t = 0;
     int fd = open(path, O_RDWR | O_DIRECT);
 
+    *elapsed = 0;
     if (fd < 0 || io_uring_queue_init(64, &ring, 0) < 0)
         return 0;
     buf = aligned_alloc(4096, (size_t)s->bytes * s->depth);
@@ -109,14 +123,76 @@ static double ref_run(const char *path, const struct shape *s)
         inflight--;
         done++;
         t = now_s();
-    } while (t - t0 < SECONDS);
+    } while (t - t0 < secs);
     while (inflight--)
         if (io_uring_wait_cqe(&ring, &cqe) == 0)
             io_uring_cqe_seen(&ring, cqe);
     io_uring_queue_exit(&ring);
     close(fd);
     free(buf);
-    return (double)done / (t - t0);
+    *elapsed = t - t0;
+    return done;
+}
+
+/* CPU time (ns) and context switches of a process, all its threads. */
+struct pstat {
+    uint64_t cpu_ns, csw;
+};
+
+static void pstat_add(const char *task_dir, struct pstat *p)
+{
+    char path[256], line[128];
+    unsigned long long ns, n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/schedstat", task_dir);
+    if ((f = fopen(path, "r"))) {
+        if (fscanf(f, "%llu", &ns) == 1)
+            p->cpu_ns += ns;
+        fclose(f);
+    }
+    snprintf(path, sizeof(path), "%s/status", task_dir);
+    if ((f = fopen(path, "r"))) {
+        while (fgets(line, sizeof(line), f))
+            if (sscanf(line, "voluntary_ctxt_switches: %llu", &n) == 1 ||
+                sscanf(line, "nonvoluntary_ctxt_switches: %llu", &n) == 1)
+                p->csw += n;
+        fclose(f);
+    }
+}
+
+/* pid's totals (pid 0: this thread only). */
+static struct pstat pstat_of(pid_t pid)
+{
+    struct pstat p = {0, 0};
+    char dir[64], sub[340];
+    struct dirent *de;
+    DIR *d;
+
+    if (pid == 0) {
+        pstat_add("/proc/thread-self", &p);
+        return p;
+    }
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    d = opendir(dir);
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+            pstat_add(sub, &p);
+        }
+    if (d)
+        closedir(d);
+    return p;
+}
+
+/* The frontend path's processes: program frontend, blkback, xen-hv. */
+static struct pstat path_stat(pid_t fe)
+{
+    struct pstat a = pstat_of(fe), b = pstat_of(env.bb),
+                 c = pstat_of(env.xenhv);
+
+    return (struct pstat){a.cpu_ns + b.cpu_ns + c.cpu_ns,
+                          a.csw + b.csw + c.csw};
 }
 
 struct fe_arg {
@@ -141,7 +217,7 @@ static bool copied_shape(unsigned int k)
     return !shapes[k].seq && shapes[k].depth > 1;
 }
 
-/* The frontend side, as a process domain: one line per shape. */
+/* The frontend side, as a process domain: one line per slice. */
 static void fe_bench(struct xs_handle *xs, void *argp)
 {
     struct fe_arg *a = argp;
@@ -155,14 +231,17 @@ static void fe_bench(struct xs_handle *xs, void *argp)
                           true) ||
         bfp_connect(f, 10000))
         return; /* the parent reads no line and says so */
-    for (unsigned int k = 0; k < NSHAPES; k++) {
+    for (unsigned int sl = 0; sl < NSHAPES * SLICES; sl++) {
+        unsigned int k = sl / SLICES;
         const struct shape *s = &shapes[k];
         uint32_t req_bytes = s->bytes / s->split;
-        uint64_t x = 88172645463325252ull, pos = 0, done = 0;
+        static uint64_t x = 88172645463325252ull, pos;
+        uint64_t done = 0;
         struct bfp_stats st0, st1;
         double t0, t = 0;
-        /* Long runs: the depth stays full but for the last few. */
-        unsigned int batch = s->seq ? 64 * s->split : 1024;
+        /* Long runs (the depth stays full but for the last few), short
+         * enough to end a slice on time. */
+        unsigned int batch = s->seq ? 64 * s->split : 32 * s->depth;
 
         if ((a->copied && !copied_shape(k)) || !shape_on(k))
             continue;
@@ -184,10 +263,10 @@ static void fe_bench(struct xs_handle *xs, void *argp)
                 break;
             done += batch / s->split;
             t = now_s();
-        } while (t - t0 < SECONDS);
+        } while (t - t0 < SECONDS / SLICES);
         bfp_get_stats(f, &st1);
-        snprintf(line, sizeof(line), "%u %.1f %llu %llu %llu\n", k,
-                 (double)done / (t - t0),
+        snprintf(line, sizeof(line), "%u %llu %.6f %llu %llu %llu\n", k,
+                 (unsigned long long)done, t - t0,
                  (unsigned long long)(st1.notify_out - st0.notify_out),
                  (unsigned long long)(st1.notify_in - st0.notify_in),
                  (unsigned long long)(st1.requests - st0.requests));
@@ -220,8 +299,9 @@ static void be_counters(uint32_t devid, unsigned long long *in,
         *out = strtoull(q + 11, NULL, 10);
 }
 
-/* Start the frontend child and print each shape's line. */
-static void run_frontend(struct fe_arg *a, double *ref, bool copied)
+/* Start the frontend child; per shape, alternate the reference and the
+ * frontend slice by slice, then print the shape's lines. */
+static void run_frontend(struct fe_arg *a, bool copied)
 {
     int res[2], go[2];
     unsigned long long bin0 = 0, bout0 = 0, bin1 = 0, bout1 = 0;
@@ -240,31 +320,52 @@ static void run_frontend(struct fe_arg *a, double *ref, bool copied)
     for (unsigned int k = 0; k < NSHAPES; k++) {
         const struct shape *s = &shapes[k];
         unsigned int idx;
-        double iops;
-        unsigned long long sends, events, reqs;
+        double ref_t = 0, fe_t = 0, el, iops, ref;
+        unsigned long long sends = 0, reqs = 0, ops, sn, ev, rq;
+        uint64_t ref_ops = 0, fe_ops = 0;
+        struct pstat r0, r1, p0, p1, rs = {0, 0};
         char line[200];
+        bool failed = false;
 
         if ((copied && !copied_shape(k)) || !shape_on(k))
             continue;
-        /* Reference and frontend back to back: the host's load drifts. */
-        ref[k] = ref_run(a->path, s);
         be_counters(a->devid, &bin0, &bout0);
-        if (write(go[1], "g", 1) != 1 || !fgets(line, sizeof(line), rf) ||
-            sscanf(line, "%u %lf %llu %llu %llu", &idx, &iops, &sends, &events,
-                   &reqs) != 5) {
+        p0 = path_stat(c.pid);
+        for (unsigned int sl = 0; sl < SLICES && !failed; sl++) {
+            r0 = pstat_of(0);
+            ref_ops += ref_run(a->path, s, SECONDS / SLICES, &el);
+            r1 = pstat_of(0);
+            rs.cpu_ns += r1.cpu_ns - r0.cpu_ns;
+            rs.csw += r1.csw - r0.csw;
+            ref_t += el;
+            if (write(go[1], "g", 1) != 1 || !fgets(line, sizeof(line), rf) ||
+                sscanf(line, "%u %llu %lf %llu %llu %llu", &idx, &ops, &el, &sn,
+                       &ev, &rq) != 6) {
+                failed = true;
+                break;
+            }
+            fe_ops += ops;
+            fe_t += el;
+            sends += sn;
+            reqs += rq;
+        }
+        p1 = path_stat(c.pid);
+        if (failed) {
             printf("bench blk: %s, %s: the frontend failed\n", s->name, mode);
             break;
         }
         be_counters(a->devid, &bin1, &bout1);
+        iops = fe_t > 0 ? fe_ops / fe_t : 0;
+        ref = ref_t > 0 ? ref_ops / ref_t : 0;
         if (s->seq)
             printf("bench blk: %-18s %-13s frontend %8.1f MB/s  io_uring "
                    "%8.1f MB/s  ratio %.2f (target >= 0.9)\n",
-                   s->name, mode, iops * s->bytes / 1e6,
-                   ref[k] * s->bytes / 1e6, ref[k] > 0 ? iops / ref[k] : 0);
+                   s->name, mode, iops * s->bytes / 1e6, ref * s->bytes / 1e6,
+                   ref > 0 ? iops / ref : 0);
         else
             printf("bench blk: %-18s %-13s frontend %8.0f IOPS  io_uring "
                    "%8.0f IOPS  ratio %.2f%s\n",
-                   s->name, mode, iops, ref[k], ref[k] > 0 ? iops / ref[k] : 0,
+                   s->name, mode, iops, ref, ref > 0 ? iops / ref : 0,
                    s->depth > 1 && !copied ? " (target >= 0.9)" : "");
         printf("bench blk: %-18s %-13s event-channel sends per request: "
                "frontend->backend %.3f, backend->frontend %.3f (requests "
@@ -272,6 +373,14 @@ static void run_frontend(struct fe_arg *a, double *ref, bool copied)
                s->name, mode, reqs ? (double)sends / reqs : 0,
                reqs ? (double)(bout1 - bout0) / reqs : 0, reqs,
                s->depth * s->split);
+        printf("bench blk: %-18s %-13s per I/O: CPU %.1f us, %.2f context "
+               "switches (frontend + blkback + xen-hv); io_uring loop: CPU "
+               "%.1f us, %.2f context switches\n",
+               s->name, mode,
+               fe_ops ? (p1.cpu_ns - p0.cpu_ns) / 1e3 / fe_ops : 0,
+               fe_ops ? (double)(p1.csw - p0.csw) / fe_ops : 0,
+               ref_ops ? rs.cpu_ns / 1e3 / ref_ops : 0,
+               ref_ops ? (double)rs.csw / ref_ops : 0);
     }
     close(go[1]);
     blk_child_finish(c, 0, "bench frontend");
@@ -284,7 +393,6 @@ int main(int argc, char **argv)
     const char *why = blk_env_start();
     unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
     struct fe_arg a = {.devid = 51712};
-    double ref[NSHAPES];
 
     tap_init_output();
     if (why) {
@@ -302,13 +410,14 @@ int main(int argc, char **argv)
         return 0;
     }
     printf("bench blk: file %lu MiB on %s, O_DIRECT both sides, %.0f s per "
-           "shape; frontend = program frontend (process domain) -> blkback; "
+           "shape each, in %d alternating slices; frontend = program frontend "
+           "(process domain) -> blkback; "
            "reference = io_uring loop\n",
-           mib, "/var/tmp", SECONDS);
-    run_frontend(&a, ref, false);
+           mib, "/var/tmp", SECONDS, SLICES);
+    run_frontend(&a, false);
     a.devid = 51728;
     a.copied = true;
-    run_frontend(&a, ref, true);
+    run_frontend(&a, true);
     unlink(a.path);
     blk_env_stop();
     return 0;
