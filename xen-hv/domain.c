@@ -265,6 +265,20 @@ static void evtchn_host_upcall(void *host_dom, unsigned int vcpu)
         kvm_vm_signal_msi(d->vm_fd, 0xfee00000ULL | (v->vcpu_id << 12), vector);
 }
 
+void domain_assert_evtchn_irq(struct vcpu *v)
+{
+    struct vcpu_info *vi;
+    bool pending;
+
+    pthread_mutex_lock(&v->d->lock);
+    vi = vcpu_info_ptr(v);
+    pending = vi && __atomic_load_n(&vi->evtchn_upcall_pending,
+                                    __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&v->d->lock);
+    if (pending)
+        evtchn_host_upcall(v->d, v->vcpu_id);
+}
+
 static const struct evtchn_host_ops domain_evtchn_host_ops = {
     .shared_info = evtchn_host_shared_info,
     .vcpu_info = evtchn_host_vcpu_info,

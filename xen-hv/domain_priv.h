@@ -265,6 +265,18 @@ int vcpu_request(struct vcpu *current, struct vcpu *target,
 /* vcpu_info_ptr — host pointer to v's vcpu_info (d->lock held). */
 struct vcpu_info *vcpu_info_ptr(struct vcpu *v);
 
+/*
+ * domain_assert_evtchn_irq — when v's vcpu_info has evtchn_upcall_pending
+ * set, deliver the upcall now (Xen's hvm_assert_evtchn_irq()).  Our upcall
+ * is an edge (an MSI), raised when upcall_pending goes 0 -> 1; Xen's
+ * callback vector is level (re-injected while upcall_pending is set), so
+ * every place where upcall_pending can be set, or the vector changes,
+ * without such an edge calls this: VCPUOP_register_vcpu_info (which marks
+ * everything pending), HVM_PARAM_CALLBACK_IRQ, HVMOP_set_evtchn_upcall_vector.
+ * Caller must not hold d->lock or the event channel lock.
+ */
+void domain_assert_evtchn_irq(struct vcpu *v);
+
 /* time.c */
 
 /* domain_system_time — ns since the domain's system time 0. */

@@ -38,6 +38,10 @@ static long hvmop_param(struct vcpu *v, gva_t arg, bool set)
     pthread_mutex_unlock(&d->lock);
     if (rc)
         return rc;
+    /* Xen's hvm_set_callback_via() re-asserts every vCPU's upcall. */
+    if (set && p.index == HVM_PARAM_CALLBACK_IRQ)
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            domain_assert_evtchn_irq(d->vcpus[i]);
     if (!set && copy_to_guest(v, arg, &p, sizeof(p)))
         return -XEN_EFAULT;
     return 0;
@@ -57,6 +61,7 @@ static long hvmop_set_evtchn_upcall_vector(struct vcpu *v, gva_t arg)
     pthread_mutex_lock(&d->lock);
     d->vcpus[op.vcpu]->upcall_vector = op.vector;
     pthread_mutex_unlock(&d->lock);
+    domain_assert_evtchn_irq(d->vcpus[op.vcpu]);
     return 0;
 }
 

@@ -116,6 +116,8 @@ static long vcpuop_register_vcpu_info(struct vcpu *v, struct vcpu *target,
     time_update_vcpu(target);
 out:
     pthread_mutex_unlock(&d->lock);
+    if (rc == 0)
+        domain_assert_evtchn_irq(target); /* Xen: arch_evtchn_inject() */
     return rc;
 }
 

@@ -55,8 +55,8 @@ watch() {
     read -r t1 _ </proc/uptime
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 }
-CMDLINE="console=hvc0 earlyprintk=xen loglevel=7 panic=-1"
-L2_TIMEOUT=${L2_TIMEOUT:-60} watch "$out" xen-hv/xen-hv run "$L2/vmlinux" --initrd "$L2/initrd.cpio.gz" \
+CMDLINE="console=hvc0 earlyprintk=xen keep_bootcon loglevel=7 panic=-1"
+L2_TIMEOUT=${L2_TIMEOUT:-40} watch "$out" xen-hv/xen-hv run "$L2/vmlinux" --initrd "$L2/initrd.cpio.gz" \
     --memory 512 --vcpus 1 --stats --cmdline "$CMDLINE"
 echo "# xen-hv run: status $st after $secs s; last 60 lines:"
 tail -n 60 "$out" | sed 's/^/#   /'
@@ -85,7 +85,7 @@ kernel = "$L2/vmlinux"
 ramdisk = "$L2/initrd.cpio.gz"
 cmdline = "$CMDLINE"
 memory = 512
-vcpus = 1
+vcpus = 2
 on_poweroff = "destroy"
 on_crash = "preserve"
 CFG
@@ -101,5 +101,8 @@ check '[ $cst -eq 0 ] && grep -q "Started domain linux" "$xout"' \
 check 'grep -q "Linux version" "$xout"' "xl console: the kernel's banner"
 check 'grep -q "^l2: init reached" "$xout"' "xl console: the L2 /init runs"
 toolstack/xl/xl list 2>&1 | sed 's/^/# xl list: /'
+# The guest's boot console (CONSOLEIO_write, kept by keep_bootcon) is in
+# xen-hv's log: unbuffered, so it shows where a hung guest stopped.
+toolstack/xl/xl dmesg 2>&1 | tail -n 80 | sed 's/^/# xl dmesg: /'
 toolstack/xl/xl destroy linux >/dev/null 2>&1
 toolstack/xencommons stop >/dev/null 2>&1
