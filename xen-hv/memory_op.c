@@ -67,7 +67,7 @@ static long memory_map(struct vcpu *v, gva_t arg)
 }
 
 /* The highest gfn the guest has memory at (RAM or special pages). */
-static uint64_t max_gpfn(const struct domain *d)
+static uint64_t mem_top_gfn(const struct domain *d)
 {
     uint64_t top = 0;
     for (unsigned int i = 0; i < d->gmem.nr_regions; i++) {
@@ -77,6 +77,25 @@ static uint64_t max_gpfn(const struct domain *d)
             top = end;
     }
     return top ? top - 1 : 0;
+}
+
+/*
+ * Xen's domain_get_maximum_gpfn() (the p2m's max_mapped_pfn): the highest
+ * gfn anything is mapped at, frames placed outside guest memory (grant
+ * frames in unpopulated space) included.
+ */
+static uint64_t max_gpfn(struct domain *d)
+{
+    uint64_t top = mem_top_gfn(d);
+
+    pthread_mutex_lock(&d->lock);
+    for (unsigned int i = 0; i < P2M_EXTRA_MAX; i++) {
+        gpa_t gpa = d->p2m_extra[i].gpa;
+        if (gpa != INVALID_GPA && (gpa >> GMEM_PAGE_SHIFT) > top)
+            top = gpa >> GMEM_PAGE_SHIFT;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return top;
 }
 
 /*
@@ -443,7 +462,7 @@ long do_memory_op(struct vcpu *v, const struct hypercall_args *a)
         if (start_extent)
             return -XEN_EINVAL;
         /* Xen returns its max_page; a guest here sees only its own RAM. */
-        return (long)(max_gpfn(v->d) + 1);
+        return (long)(mem_top_gfn(v->d) + 1);
 
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:

@@ -24,10 +24,11 @@
 /* Not exported to guests by <xen/memory.h>. */
 #define EXTENT_SHIFT 6
 
-#define GFN_BASE    0x1000UL  /* 16 MiB */
-#define GFN_2M      0x1200UL  /* 18 MiB, 2 MiB aligned */
-#define GFN_OUTSIDE 0x4000UL  /* 64 MiB: no RAM in a 32 MiB domain */
-#define SPECIAL_GFN 0xfeff1UL /* xen-hv's special pages (xenstore ring) */
+#define GFN_BASE    0x1000UL   /* 16 MiB */
+#define GFN_2M      0x1200UL   /* 18 MiB, 2 MiB aligned */
+#define GFN_OUTSIDE 0x4000UL   /* 64 MiB: no RAM in a 32 MiB domain */
+#define SPECIAL_GFN 0xfeff1UL  /* xen-hv's special pages (xenstore ring) */
+#define GFN_HIGH    0x100010UL /* 4 GiB + 64 KiB: nothing there */
 
 extern char __image_end[];
 
@@ -68,16 +69,21 @@ static long populate1(xen_pfn_t gfn)
     return populate(list, 1, 0);
 }
 
-static long cur_pages(void)
+/* XENMEM_current_reservation, _maximum_reservation, _maximum_gpfn. */
+static long reservation(unsigned int cmd)
 {
     domid_t self = DOMID_SELF;
-    return HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    return HYPERVISOR_memory_op(cmd, &self);
+}
+
+static long cur_pages(void)
+{
+    return reservation(XENMEM_current_reservation);
 }
 
 static long max_pages(void)
 {
-    domid_t self = DOMID_SELF;
-    return HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    return reservation(XENMEM_maximum_reservation);
 }
 
 static volatile uint64_t *page(xen_pfn_t gfn)
@@ -119,7 +125,7 @@ void test_main(void)
     require_xen();
     if ((uintptr_t)__image_end > (GFN_BASE << 12))
         bail_out("image ends at %p, above the test pages", __image_end);
-    tap_plan(51);
+    tap_plan(54);
 
     cur0 = cur_pages();
     max0 = max_pages();
@@ -187,6 +193,15 @@ void test_main(void)
     is_int(decrease1(GFN_BASE + 0x20), 0, "a grant-table frame is refused");
     is_int(populate1(GFN_BASE + 0x20), 0,
            "populate_physmap over a grant-table frame is refused");
+
+    /* A grant frame in unpopulated space, where Linux's PVH puts them. */
+    xatp.idx = 1;
+    xatp.gpfn = GFN_HIGH;
+    ASSERT(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp) == 0);
+    is_int(reservation(XENMEM_maximum_gpfn), GFN_HIGH,
+           "maximum_gpfn counts a grant frame mapped above all RAM");
+    is_int(decrease1(GFN_HIGH), 0, "that frame cannot be decreased");
+    is_int(populate1(GFN_HIGH), 0, "nor populated over");
 
     vri =
         (struct vcpu_register_vcpu_info){.mfn = GFN_BASE + 0x21, .offset = 64};
