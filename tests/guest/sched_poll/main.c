@@ -76,6 +76,12 @@ static void ap_main(void *arg)
             irq_enable();
         ap_rc = poll_ports(ap_ports, ap_nr, ap_timeout);
         ap_end = time_now_ns();
+        /*
+         * As a real guest, keep interrupts on a while: the poll may end
+         * as the upcall is raised, a moment before its interrupt lands.
+         */
+        while (ap_irq && !upcalls && time_now_ns() - ap_end < 1000 * MS)
+            asm volatile("pause");
         irq_disable();
         ap_done = 1;
     }
