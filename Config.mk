@@ -55,4 +55,4 @@ DEB_PACKAGES := build-essential cmake python3 libxen-dev libevent-dev libyajl-de
                 libnl-3-dev libnl-route-3-dev liburing-dev clang-format \
                 xenstore-utils clang libclang-rt-14-dev
 # The lab VM (tests/lab): QEMU TCG, busybox and the kernel-package tools.
-DEB_PACKAGES += qemu-system-x86 busybox-static cpio xz-utils kmod binutils
+DEB_PACKAGES += qemu-system-x86 busybox-static cpio xz-utils kmod binutils e2fsprogs

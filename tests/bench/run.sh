@@ -191,3 +191,23 @@ if make -s -C "$XSB" XEN_ROOT="$ROOT" >/dev/null 2>&1; then
 else
     echo "bench xenstore: bench_xs did not build, nothing measured"
 fi
+
+# Linux boot (issue 7, lab): Debian's kernel with the lab's L2 initramfs
+# to its /init under xen-hv (`xl create -c`) against `qemu-system-x86_64
+# -enable-kvm -kernel` (PVH boot) in the same lab VM run (tests/lab,
+# scenario linux-bootbench: QEMU TCG with nested SVM, ~2-5 min); median
+# seconds of each and the ratio.  Skipped with the reason when the lab
+# cannot be built (no qemu-system-x86 or busybox-static, project not built).
+lab_log=$(mktemp)
+"$ROOT/tests/lab/run-lab.sh" linux-bootbench >"$lab_log" 2>&1
+lab_status=$?
+if [ $lab_status -eq 77 ]; then
+    echo "bench linux_boot: lab not available, nothing measured:" \
+        "$(sed -n 's/^1\.\.0 *# *SKIP *//p' "$lab_log" | head -n 1)"
+else
+    sed -n 's/^# bench linux_boot:/bench linux_boot:/p' "$lab_log"
+    grep -E '^(ok|not ok) ' "$lab_log" | sed 's/^/bench linux_boot: lab: /'
+    [ $lab_status -eq 0 ] ||
+        echo "bench linux_boot: lab run failed (status $lab_status; serial log in build/lab/linux-bootbench.log)"
+fi
+rm -f "$lab_log"

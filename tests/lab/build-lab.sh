@@ -13,6 +13,9 @@
 #   lab-l2.cpio                   lab.cpio.gz followed by an uncompressed
 #                                 cpio with l2/ (the kernel unpacks both),
 #                                 used by scenarios that boot Linux in L2
+#   lab-bench.cpio                lab-l2.cpio plus QEMU (binary, shared
+#                                 libraries, BIOS and option ROMs), only
+#                                 with LAB_WITH_QEMU=1 (linux-bootbench)
 #   kernel.version, inputs.stamp  what the cached files were built from
 #
 # The kernel is the package linux-image-amd64 depends on, resolved with
@@ -36,7 +39,10 @@ die() {
 }
 
 HOST_TOOLS="nohup flock"
-for tool in apt-cache apt-get dpkg-deb modinfo cpio gzip xz readelf ldd od; do
+# e2fsprogs for linux-disk: make and read the guest's ext4 image.
+HOST_SBIN_TOOLS="mke2fs debugfs e2fsck"
+for tool in apt-cache apt-get dpkg-deb modinfo cpio gzip xz readelf ldd od \
+    $HOST_SBIN_TOOLS; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "$tool not found (make deps installs the lab packages)"
 done
@@ -159,6 +165,7 @@ mod_install() {
 # --- 3. the L2 initramfs ---------------------------------------------------
 L2STAGE=$OUT/cache/l2-stage
 if [ ! -f "$OUT/l2/initrd.cpio.gz" ] || [ "$LAB/l2-init" -nt "$OUT/l2/initrd.cpio.gz" ] ||
+    [ "$LAB/build-lab.sh" -nt "$OUT/l2/initrd.cpio.gz" ] ||
     [ "$(cat "$OUT/kernel.version" 2>/dev/null)" != "$KVER" ]; then
     echo "build-lab: L2 initramfs" >&2
     rm -rf "$L2STAGE"
@@ -167,7 +174,9 @@ if [ ! -f "$OUT/l2/initrd.cpio.gz" ] || [ "$LAB/l2-init" -nt "$OUT/l2/initrd.cpi
     ln -s busybox "$L2STAGE/bin/sh"
     MOD_SEEN=()
     MOD_ORDER=()
-    mod_order xen-blkfront xen-netfront
+    # ext4 (a module in Debian's kernel) with crc32c, its soft
+    # dependency, for linux-disk's xvda.
+    mod_order xen-blkfront xen-netfront crc32c_generic ext4
     mod_install "$L2STAGE/lib/modules" "${MOD_ORDER[@]}"
     cp "$LAB/l2-init" "$L2STAGE/init"
     chmod 755 "$L2STAGE/init"
@@ -187,6 +196,7 @@ project_files() {
         for f in xen-hv/xen-hv xenstore/xenstored/xenstored \
             backends/console/xenconsoled backends/console/xenconsole \
             toolstack/xl/xl toolstack/xencommons toolstack/xlcfg-check \
+            backends/blk/blkback \
             tests/guest/run-guest.sh tests/tap-run.sh; do
             [ -f "$f" ] && echo "$f"
         done
@@ -202,10 +212,46 @@ project_files() {
     ) | LC_ALL=C sort -u
 }
 
+# build_bench: with LAB_WITH_QEMU=1, lab-bench.cpio: lab-l2.cpio followed
+# by an uncompressed cpio with QEMU at its host paths (the binary finds its
+# firmware in ../share beside it): its shared libraries, SeaBIOS and the
+# option ROMs a PVH -kernel boot loads (pvh.bin; kvmvapic.bin for the
+# in-kernel LAPIC).  Only linux-bootbench needs it (50+ MB more).
+build_bench() {
+    local qemu stage f lib
+    [ "${LAB_WITH_QEMU:-0}" = 1 ] || return 0
+    qemu=$(command -v qemu-system-x86_64) ||
+        die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+    if [ -f "$OUT/lab-bench.cpio" ] && [ "$OUT/lab-bench.cpio" -nt "$OUT/lab-l2.cpio" ] &&
+        [ "$OUT/lab-bench.cpio" -nt "$qemu" ]; then
+        return 0
+    fi
+    echo "build-lab: lab-bench.cpio (QEMU for linux-bootbench)" >&2
+    stage=$OUT/cache/qemu-stage
+    rm -rf "$stage"
+    mkdir -p "$stage/usr/bin" "$stage/usr/share/qemu" "$stage/usr/share/seabios"
+    cp -L "$qemu" "$stage/usr/bin/qemu-system-x86_64"
+    for f in pvh.bin kvmvapic.bin linuxboot_dma.bin; do
+        cp -L "/usr/share/qemu/$f" "$stage/usr/share/qemu/$f" ||
+            die "/usr/share/qemu/$f missing (qemu-system-data)"
+    done
+    cp -L /usr/share/seabios/bios-256k.bin "$stage/usr/share/seabios/" ||
+        die "/usr/share/seabios/bios-256k.bin missing (seabios)"
+    ldd "$qemu" | grep -o '/[^ ]*' | LC_ALL=C sort -u | while read -r lib; do
+        mkdir -p "$stage$(dirname "$lib")"
+        cp -L "$lib" "$stage$lib"
+    done
+    {
+        cat "$OUT/lab-l2.cpio"
+        (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+    } >"$OUT/lab-bench.cpio.tmp"
+    mv "$OUT/lab-bench.cpio.tmp" "$OUT/lab-bench.cpio"
+}
+
 STAMP=$OUT/inputs.stamp
 {
     echo "kernel $KVER"
-    echo "busybox $(stat -c %s "$BUSYBOX") tools $HOST_TOOLS"
+    echo "busybox $(stat -c %s "$BUSYBOX") tools $HOST_TOOLS $HOST_SBIN_TOOLS"
     project_files | while read -r f; do
         stat -c "%n %s %Y" "$XEN_ROOT/$f"
     done
@@ -213,6 +259,7 @@ STAMP=$OUT/inputs.stamp
 if [ -f "$OUT/lab.cpio.gz" ] && [ -f "$OUT/lab-l2.cpio" ] &&
     cmp -s "$STAMP.new" "$STAMP"; then
     rm -f "$STAMP.new"
+    build_bench
     echo "build-lab: $OUT is up to date (kernel $KVER)" >&2
     exit 0
 fi
@@ -245,14 +292,27 @@ if [ ! -x "$OUT/bin/kvm_probe" ] || [ "$LAB/kvm_probe.c" -nt "$OUT/bin/kvm_probe
         die "cannot build $LAB/kvm_probe.c"
 fi
 cp "$OUT/bin/kvm_probe" "$STAGE/lab/bin/kvm_probe"
+# The pty driver of the console scenarios and the boot benchmark.
+if [ ! -x "$OUT/bin/ptyexpect" ] || [ "$LAB/ptyexpect.c" -nt "$OUT/bin/ptyexpect" ]; then
+    ${CC:-cc} -O2 -Wall -Wextra -o "$OUT/bin/ptyexpect" "$LAB/ptyexpect.c" ||
+        die "cannot build $LAB/ptyexpect.c"
+fi
+cp "$OUT/bin/ptyexpect" "$STAGE/lab/bin/ptyexpect"
 # Host tools the project's scripts use that busybox lacks (xencommons
 # starts the daemons under nohup).
 for tool in $HOST_TOOLS; do
     p=$(command -v "$tool") || die "$tool not found on the host"
     cp -L "$p" "$STAGE/usr/bin/$tool"
 done
+for tool in $HOST_SBIN_TOOLS; do
+    p=$(command -v "$tool") || die "$tool not found on the host"
+    cp -L "$p" "$STAGE/usr/sbin/$tool"
+done
+ln -s mke2fs "$STAGE/usr/sbin/mkfs.ext4"
+[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$STAGE/etc/mke2fs.conf"
 # Shared libraries of every dynamic ELF executable, at their host paths.
-find "$STAGE$XEN_ROOT" "$STAGE/usr/bin" "$STAGE/lab/bin" -type f -perm -u+x | while read -r f; do
+find "$STAGE$XEN_ROOT" "$STAGE/usr/bin" "$STAGE/usr/sbin" "$STAGE/lab/bin" \
+    -type f -perm -u+x | while read -r f; do
     [ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || continue
     ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
 done | LC_ALL=C sort -u | while read -r lib; do
@@ -288,4 +348,5 @@ size=$(stat -c %s "$OUT/lab.cpio.gz")
 } >"$OUT/lab-l2.cpio.tmp"
 mv "$OUT/lab-l2.cpio.tmp" "$OUT/lab-l2.cpio"
 mv "$STAMP.new" "$STAMP"
+build_bench
 echo "build-lab: built $OUT (kernel $KVER)" >&2

@@ -48,6 +48,10 @@ exec 9>"$OUT/.lock"
 flock 9
 
 buildlog=$OUT/build.log
+# The boot benchmark runs QEMU inside the lab: only its image holds it.
+case $scenario in
+linux-bootbench) export LAB_WITH_QEMU=1 ;;
+esac
 if ! "$LAB/build-lab.sh" "$OUT" >"$buildlog" 2>&1; then
     skip "lab image cannot be built: $(tail -n 1 "$buildlog")"
 fi
@@ -55,6 +59,7 @@ fi
 # Scenarios that boot Linux in L2 need the image with the L2 files.
 initrd=$OUT/lab.cpio.gz
 case $scenario in
+linux-bootbench) initrd=$OUT/lab-bench.cpio ;;
 linux-*) initrd=$OUT/lab-l2.cpio ;;
 esac
 append="console=ttyS0 panic=-1 lab.scenario=$scenario ${LAB_APPEND:-}"

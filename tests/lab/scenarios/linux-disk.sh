@@ -1,0 +1,68 @@
+#!/bin/sh
+# Lab scenario linux-disk (issue 7, acceptance 3): a raw ext4 image made
+# here with mkfs.ext4 (holding /host.txt with a fresh token) is the
+# guest's xvda through disk = [ 'format=raw, vdev=xvda, access=rw,
+# target=...' ] and our blkback (started by xencommons).  The guest
+# (l2.mode=disk in tests/lab/l2-init) loads xen-blkfront, reports
+# /sys/block/xvda/size, mounts the ext4, prints /host.txt, writes
+# /guest.txt with its own token, syncs, unmounts and powers off; here
+# debugfs reads /guest.txt back without mounting and e2fsck checks the
+# file system.
+. tests/lab/scenarios/l2lib.sh
+echo "1..14"
+img=/tmp/xvda.img
+src=/tmp/xvda-src
+out=/tmp/linux-disk.out
+htok=$(l2_token)
+gtok=$(l2_token)
+# 64 MiB: /sys/block/xvda/size counts 512-byte sectors.
+IMG_MIB=64
+SECTORS=$((IMG_MIB * 2048))
+
+rm -rf "$src" "$img"
+mkdir -p "$src"
+echo "written by the host $htok" >"$src/host.txt"
+mkfs.ext4 -q -F -d "$src" "$img" ${IMG_MIB}M >/tmp/mkfs.out 2>&1
+mst=$?
+sed 's/^/# mkfs.ext4: /' /tmp/mkfs.out
+back=$(debugfs -R 'cat /host.txt' "$img" 2>/dev/null)
+ok_if '[ $mst -eq 0 ] && [ "$(stat -c %s "$img")" -eq $((IMG_MIB << 20)) ] && [ "$back" = "written by the host $htok" ]' \
+    "mkfs.ext4 -d makes a ${IMG_MIB} MiB image with /host.txt (debugfs reads it back)"
+
+l2_daemons_start
+ok_if '[ $st -eq 0 ]' "xencommons start (status $st)"
+ok_if '[ -n "$(cat /run/xen-hv/blkback.pid 2>/dev/null)" ] && kill -0 "$(cat /run/xen-hv/blkback.pid)"' \
+    "xencommons started blkback"
+
+l2_cfg /tmp/linux-disk.cfg 512 1 "l2.mode=disk l2.token=$gtok" \
+    "disk = [ 'format=raw, vdev=xvda, access=rw, target=$img' ]"
+$XL create -c /tmp/linux-disk.cfg >"$out" 2>&1 &
+xpid=$!
+l2_wait "$out" "l2: init reached" 150 &&
+    $XL block-list linux 2>&1 | sed 's/^/# xl block-list: /'
+l2_finish "$out" $xpid "l2: done"
+l2_check '[ $l2_reached = 1 ]' "the busybox /init runs"
+l2_check 'grep -q "^l2: insmod xen-blkfront ok" "$out.txt"' \
+    "insmod xen-blkfront"
+l2_check 'grep -q "^l2: xvda size: $SECTORS sectors" "$out.txt"' \
+    "xvda appears with $SECTORS sectors (/sys/block/xvda/size)"
+l2_check 'grep -q "^l2: disk mounted" "$out.txt"' "the guest mounts xvda's ext4"
+l2_check 'grep -q "^l2: disk read: written by the host $htok$" "$out.txt"' \
+    "the guest reads the file the host wrote"
+l2_check 'grep -q "^l2: disk written and unmounted" "$out.txt"' \
+    "the guest writes /guest.txt, syncs and unmounts"
+l2_check 'grep -q "^l2: dmesg check: clean$" "$out.txt"' \
+    "dmesg: no WARNING:, BUG:, Oops or xen fail/error line"
+l2_check '[ $gone -eq 0 ] && [ $xst -eq 0 ]' \
+    "the guest powers off and is destroyed (xl create -c status $xst)"
+got=$(debugfs -R 'cat /guest.txt' "$img" 2>/dev/null)
+echo "# debugfs cat /guest.txt: $got"
+l2_check '[ "$got" = "written by the guest $gtok" ]' \
+    "the host reads the guest's /guest.txt after shutdown"
+e2fsck -fn "$img" >/tmp/e2fsck.out 2>&1
+fst=$?
+sed 's/^/# e2fsck: /' /tmp/e2fsck.out
+l2_check '[ $fst -eq 0 ] && [ -n "$got" ]' \
+    "e2fsck -fn: the file system is clean after the guest's writes (status $fst)"
+l2_daemons_stop
+ok_if '[ $st -eq 0 ]' "xencommons stop (status $st)"

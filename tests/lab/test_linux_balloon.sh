@@ -1,0 +1,4 @@
+#!/bin/sh
+# CTest lab.linux-balloon: scenario linux-balloon (scenarios/linux-balloon.sh) in the lab VM;
+# TAP and exit status from run-lab.sh (77: skipped, with the reason).
+exec "$(dirname "$0")/run-lab.sh" linux-balloon
