@@ -269,6 +269,39 @@ static void pages_release(struct domain *d, int64_t idx, uint64_t n)
 }
 
 /*
+ * Pages to give back, gathered while they follow each other in the memfd
+ * (up or down, as a balloon's frame list often does): one fallocate, and
+ * one KVM MMU invalidation, per run instead of per page.
+ */
+struct release_run {
+    int64_t idx; /* first page of the run */
+    uint64_t n;  /* pages in it, 0 = none */
+};
+
+static void release_flush(struct domain *d, struct release_run *run)
+{
+    if (run->n)
+        pages_release(d, run->idx, run->n);
+    run->n = 0;
+}
+
+static void release_add(struct domain *d, struct release_run *run, int64_t idx)
+{
+    if (run->n && idx == run->idx + (int64_t)run->n) {
+        run->n++;
+        return;
+    }
+    if (run->n && idx + 1 == run->idx) {
+        run->idx = idx;
+        run->n++;
+        return;
+    }
+    release_flush(d, run);
+    run->idx = idx;
+    run->n = 1;
+}
+
+/*
  * Check every page of the extent [gfn, gfn + 2^order) (d->lock held):
  * RAM and not in use by xen-hv (else -XEN_EINVAL).  *holes: how many are
  * holes now.  The extent is checked whole before anything changes, so a
@@ -293,14 +326,15 @@ static int extent_check(const struct domain *d, uint64_t gfn,
 }
 
 /*
- * One extent of decrease_reservation or populate_physmap (d->lock held).
+ * One extent of decrease_reservation or populate_physmap (d->lock held);
+ * its pages join run, which the caller flushes before it unlocks.
  * Returns 0, or why the hypercall stops here: -XEN_EINVAL (bad page),
  * -XEN_ENOENT (decrease: a page is a hole already, as Xen's
  * guest_remove_page()), -XEN_ENOMEM (populate: tot_pages would pass
  * max_pages, as Xen's assign_pages()).
  */
 static int extent_apply(struct domain *d, enum reservation_op op, uint64_t gfn,
-                        unsigned int order)
+                        unsigned int order, struct release_run *run)
 {
     uint64_t n = 1ULL << order, holes;
     int rc = extent_check(d, gfn, order, &holes);
@@ -330,7 +364,7 @@ static int extent_apply(struct domain *d, enum reservation_op op, uint64_t gfn,
          * Populate gives a zeroed page, as Xen's fresh one: a present
          * page is replaced, a hole the guest touched anyway is cleared.
          */
-        pages_release(d, idx, 1);
+        release_add(d, run, idx);
     }
     return 0;
 }
@@ -385,6 +419,7 @@ static long memory_reservation(struct vcpu *v, enum reservation_op op,
 {
     struct xen_memory_reservation r;
     xen_pfn_t gfns[MEMOP_BATCH];
+    struct release_run run = {0, 0};
     struct domain *d;
     unsigned long i = start;
     long rc = 0;
@@ -425,10 +460,11 @@ static long memory_reservation(struct vcpu *v, enum reservation_op op,
         for (k = 0; k < n; k++) {
             int err = op == RES_INCREASE
                           ? extent_increase(d, r.extent_order)
-                          : extent_apply(d, op, gfns[k], r.extent_order);
+                          : extent_apply(d, op, gfns[k], r.extent_order, &run);
             if (err)
                 break;
         }
+        release_flush(d, &run);
         pthread_mutex_unlock(&d->lock);
         i += k;
         if (k < n || fault)
