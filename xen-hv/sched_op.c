@@ -257,7 +257,8 @@ static long sched_poll(struct vcpu *v, gva_t arg)
         int pending = evtchn_poll_port(d->evtchn, ports[i]);
         if (pending) {
             rc = pending < 0 ? -XEN_EINVAL : 0;
-            goto out_unlocked;
+            pthread_mutex_lock(&d->lock);
+            goto out;
         }
     }
 
@@ -277,10 +278,7 @@ static long sched_poll(struct vcpu *v, gva_t arg)
     }
     v->blocked = false;
     runstate_change(v, RUNSTATE_running);
-    goto out;
 
-out_unlocked:
-    pthread_mutex_lock(&d->lock);
 out:
     v->polling = false;
     __atomic_sub_fetch(&d->nr_polling, 1, __ATOMIC_RELEASE);
