@@ -470,7 +470,10 @@ static int cmd_uptime(int argc, char **argv)
     return rc;
 }
 
-/* xl's memory sizes: a number with b, k (default), m, g or t. */
+/*
+ * xl's memory sizes: a number with b, k, m, g or t; a bare number is MiB,
+ * as Xen's parse_mem_size_kb() (tools/xl/xl_parse.c).
+ */
 static int mem_parse(const char *s, uint64_t *kib)
 {
     char *end;
@@ -484,12 +487,12 @@ static int mem_parse(const char *s, uint64_t *kib)
     if (errno)
         return -1;
     switch (tolower((unsigned char)*end)) {
-    case 0:
     case 'k':
         break;
     case 'b':
         shift = -10;
         break;
+    case 0:
     case 'm':
         shift = 10;
         break;
