@@ -13,7 +13,7 @@ XSWRITE=$XEN_ROOT/xenstore/tools/xenstore-write
 host_check
 [ -f "$IMG" ] || skip_all "tests/guest/balloon_target not built"
 host_start
-tap_plan 17
+tap_plan 18
 
 # mem_of NAME: the Mem column (MiB) of xl list
 mem_of() { "$XL" list 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'; }
@@ -40,6 +40,8 @@ ok "$(mem_is bal 30; echo $?)" "mem-set 30m: it takes 6 MiB again (30)"
 xl mem-set bal 12m
 ok "$(mem_is bal 20; echo $?)" \
     "mem-set 12m: it lends what it can (12 MiB) and stops at 20"
+xl mem-set bal 28
+ok "$(mem_is bal 28; echo $?)" "mem-set 28: a bare number is MiB, as Xen's xl"
 xl mem-set bal 32m
 ok "$(mem_is bal 32; echo $?)" "mem-set 32m: back to 32"
 
