@@ -30,6 +30,7 @@
 #include "guest_copy.h"
 #include "gnttab.h"
 #include "hypercall.h"
+#include "sched_op.h"
 
 /* <xen/memory.h> keeps these for Xen and tools builds only. */
 #ifndef MEMOP_EXTENT_SHIFT
@@ -457,6 +458,16 @@ static long memory_reservation(struct vcpu *v, enum reservation_op op,
             }
         }
         pthread_mutex_lock(&d->lock);
+        /*
+         * Xen would preempt a long call with a continuation: here the
+         * domain's shutdown ends it between batches, and requests from
+         * other threads (pause) are answered, so neither waits for it.
+         */
+        vcpu_serve_requests(v);
+        if (d->is_shutting_down) {
+            pthread_mutex_unlock(&d->lock);
+            break;
+        }
         for (k = 0; k < n; k++) {
             int err = op == RES_INCREASE
                           ? extent_increase(d, r.extent_order)
