@@ -27,10 +27,11 @@ $XL create /tmp/echo.cfg >/tmp/echo-create.out 2>&1
 est=$?
 sed 's/^/# xl create echo: /' /tmp/echo-create.out
 $PTYX -t 30 -e MAIN-READY -s 'typed on a pty\n' -e 'echo: typed on a pty' \
-    -s 'quit\n' -w -- $XL console echo >/tmp/echo-console.out 2>&1
+    -s 'quit\n' -w -- $XL console echo >/tmp/echo-console.out 2>/tmp/echo-console.px
 pst=$?
 tr -d '\r' </tmp/echo-console.out | sed 's/^/# echo console: /'
-ok_if '[ $est -eq 0 ] && [ $pst -eq 0 ] && grep -q "command exited with status 0" /tmp/echo-console.out' \
+sed 's/^/# ptyexpect: /' /tmp/echo-console.px
+ok_if '[ $est -eq 0 ] && [ $pst -eq 0 ] && grep -q "command exited with status 0" /tmp/echo-console.px' \
     "xl console on a pty: our echo guest answers a typed line, 'quit' ends it"
 $XL destroy echo >/dev/null 2>&1
 
@@ -52,12 +53,14 @@ $PTYX -f 'Kernel panic - not syncing' -f 'PANIC: early exception' \
     -s 'echo typed-$((6*7))\r' -e 'typed-42' \
     -s "grep -o 'l2.token=[0-9a-f]*' /proc/cmdline\r" -e "l2.token=$tok" \
     -s 'poweroff\r' -e 'l2: poweroff requested' \
-    -w -- $XL console linux >"$out" 2>&1
+    -w -- $XL console linux >"$out" 2>"$out.px"
 l2_clean "$out"
-grep -q 'l2: init reached' "$out.txt" && l2_reached=1
+grep -q '^l2: init reached' "$out.txt" && l2_reached=1
 tail -n 40 "$out.txt" | sed 's/^/# console: /'
+sed 's/^/# ptyexpect: /' "$out.px"
+# matched TEXT: ptyexpect saw TEXT in its turn.
 matched() {
-    grep -qF "ptyexpect: matched '$1'" "$out.txt"
+    grep -qF "ptyexpect: matched '$1'" "$out.px"
 }
 l2_check 'matched "l2: init reached"' \
     "xl console shows hvc0 output: l2: init reached"
@@ -67,7 +70,7 @@ l2_check 'matched typed-42' \
     "a typed command runs in the guest: echo typed-\$((6*7)) prints typed-42"
 l2_check 'matched "l2.token=$tok"' \
     "a typed command reads the guest's /proc/cmdline (l2.token=$tok)"
-l2_check 'matched "l2: poweroff requested" && grep -q "command exited with status 0" "$out.txt"' \
+l2_check 'matched "l2: poweroff requested" && grep -q "command exited with status 0" "$out.px"' \
     "typed poweroff: the guest goes down, xl console exits 0"
 gone=1
 [ "$l2_reached" = 1 ] && l2_gone 30 && gone=0

@@ -90,12 +90,13 @@ if [ "$d2" != x ] && [ -n "$d2" ]; then
     # nobody read); Ctrl-] detaches.
     $PTYX -f 'Kernel panic - not syncing' -f 'PANIC: early exception' \
         -t 150 -e 'l2: init reached' -e 'l2: ready' -s '\x1d' -t 10 -w \
-        -- $XL console linux >"$out" 2>&1
+        -- $XL console linux >"$out" 2>"$out.px"
 fi
-touch "$out"
+touch "$out" "$out.px"
 l2_clean "$out"
-grep '^l2: \|^ptyexpect' "$out.txt" | sed 's/^/# after reboot: /'
-l2_check 'grep -q "matched .l2: ready" "$out.txt"' \
+grep '^l2: ' "$out.txt" | sed 's/^/# after reboot: /'
+sed 's/^/# ptyexpect: /' "$out.px"
+l2_check 'grep -q "matched .l2: ready" "$out.px"' \
     "xl console of the new domain: a new boot reaches /init (l2: ready)"
 
 # --- xl destroy of a running guest -------------------------------------
