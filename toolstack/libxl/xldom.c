@@ -582,6 +582,9 @@ out:
     return rc;
 }
 
+/* libxl's LIBXL_MAXMEM_CONSTANT: slack above a target, KiB. */
+#define XLDOM_MAXMEM_SLACK_KIB 1024
+
 int xldom_set_memory(struct xldom_ctx *ctx, uint32_t domid, uint64_t kib,
                      bool target)
 {
@@ -610,7 +613,14 @@ int xldom_set_memory(struct xldom_ctx *ctx, uint32_t domid, uint64_t kib,
                           "target %llu KiB",
                           domid, (unsigned long long)kib,
                           (unsigned long long)other);
-    if (!target && xc_domain_setmaxmem(ctx->xch, domid, kib) != 0)
+    /*
+     * As libxl_set_memory_target() (enforce, as xl mem-set asks) and
+     * libxl_domain_setmaxmem(): the hypervisor's limit is the new size
+     * plus LIBXL_MAXMEM_CONSTANT (1 MiB), so a guest cannot balloon back
+     * up past a lowered target on its own.
+     */
+    if (xc_domain_setmaxmem(ctx->xch, domid, kib + XLDOM_MAXMEM_SLACK_KIB) !=
+        0)
         return xldom_fail(ctx, -errno, "domain %u: setmaxmem: %s", domid,
                           strerror(errno));
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)kib);

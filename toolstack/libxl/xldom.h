@@ -153,8 +153,9 @@ int xldom_config_json(struct xldom_ctx *ctx, uint32_t domid, char **json);
 
 /*
  * xldom_set_memory: `xl mem-set` (@target true: memory/target in KiB,
- * at most static-max) or `xl mem-max` (static-max and setmaxmem; not
- * below the current target).  Returns 0, -EINVAL or -errno.
+ * at most static-max) or `xl mem-max` (static-max; not below the current
+ * target); both set the hypervisor's limit (setmaxmem) to the new size
+ * plus 1 MiB, as libxl.  Returns 0, -EINVAL or -errno.
  */
 int xldom_set_memory(struct xldom_ctx *ctx, uint32_t domid, uint64_t kib,
                      bool target);
