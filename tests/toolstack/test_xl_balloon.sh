@@ -3,9 +3,9 @@
 # balloon driver (tests/guest/balloon_target: XENMEM_decrease_reservation
 # and populate_physmap, as Linux's balloon does): memory/target moves,
 # the guest gives pages back or takes them again, and xen-hv's tot_pages
-# (XEN_DOMCTL_getdomaininfo, xl list's Mem column) follows; max_pages set
-# by mem-max bounds what the guest can take back even when memory/target
-# asks for more.
+# (XEN_DOMCTL_getdomaininfo, xl list's Mem column) follows; max_pages,
+# which xl sets to the new size + 1 MiB as libxl does, bounds what the
+# guest can take back even when memory/target asks for more.
 . "$(dirname "$0")/lib.sh"
 
 IMG=$XEN_ROOT/tests/guest/balloon_target/balloon_target.elf
@@ -13,7 +13,7 @@ XSWRITE=$XEN_ROOT/xenstore/tools/xenstore-write
 host_check
 [ -f "$IMG" ] || skip_all "tests/guest/balloon_target not built"
 host_start
-tap_plan 18
+tap_plan 23
 
 # mem_of NAME: the Mem column (MiB) of xl list
 mem_of() { "$XL" list 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'; }
@@ -45,19 +45,27 @@ ok "$(mem_is bal 28; echo $?)" "mem-set 28: a bare number is MiB, as Xen's xl"
 xl mem-set bal 32m
 ok "$(mem_is bal 32; echo $?)" "mem-set 32m: back to 32"
 
-# max_pages bounds populate_physmap, whatever memory/target says.
+# max_pages bounds populate_physmap, whatever memory/target says: xl
+# sets it to the new size + 1 MiB (libxl's LIBXL_MAXMEM_CONSTANT).
 xl mem-set bal 20m
 ok "$(mem_is bal 20; echo $?)" "mem-set 20m"
+"$XSWRITE" "/local/domain/$D/memory/target" 32768
+ok "$(mem_is bal 21; echo $?)" \
+    "memory/target written past xl after mem-set 20m: the guest gets 21 MiB (max_pages)"
+ok "$(pages_is 5376; echo $?)" "... and says so (5376 pages)"
+xl mem-set bal 20m
+ok "$(mem_is bal 20; echo $?)" "mem-set 20m again: back to 20"
 xl mem-max bal 24m
 is "$RC" 0 "mem-max 24m"
 xl mem-set bal 32m
 like "$RC:$ERR" "^1:.*above maxmem" "mem-set above maxmem is refused by xl"
+xl mem-set bal 24m
+ok "$(mem_is bal 24; echo $?)" "mem-set 24m: 24"
 "$XSWRITE" "/local/domain/$D/memory/target" 32768
-ok "$(mem_is bal 24; echo $?)" \
-    "memory/target written past xl: the guest gets only up to max_pages (24)"
-ok "$(pages_is 6144; echo $?)" \
-    "... and says so (6144 pages)"
-is "$(mem_of bal)" 24 "xen-hv's tot_pages stays at max_pages"
+ok "$(mem_is bal 25; echo $?)" \
+    "memory/target written past xl after mem-max 24m: 25 MiB (max_pages)"
+ok "$(pages_is 6400; echo $?)" "... and says so (6400 pages)"
+is "$(mem_of bal)" 25 "xen-hv's tot_pages stays at max_pages"
 
 xl destroy bal
 is "$RC" 0 "destroy bal"
