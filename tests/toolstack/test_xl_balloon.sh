@@ -13,7 +13,7 @@ XSWRITE=$XEN_ROOT/xenstore/tools/xenstore-write
 host_check
 [ -f "$IMG" ] || skip_all "tests/guest/balloon_target not built"
 host_start
-tap_plan 23
+tap_plan 22
 
 # mem_of NAME: the Mem column (MiB) of xl list
 mem_of() { "$XL" list 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'; }
