@@ -173,15 +173,16 @@ void sched_poll_wake(void *host_dom, uint32_t port)
 
 /*
  * Xen's local_events_need_delivery() for an HVM vCPU: an upcall is
- * pending and the guest could take the interrupt now (RFLAGS.IF at the
- * hypercall exit; v's own thread, d->lock held).  With IF clear it stays
- * pending, so it does not end a poll.
+ * pending, it has a vector to arrive by (HVMOP_set_evtchn_upcall_vector
+ * or HVM_PARAM_CALLBACK_IRQ), and the guest could take the interrupt now
+ * (RFLAGS.IF at the hypercall exit; v's own thread, d->lock held).  With
+ * IF clear it stays pending, so it does not end a poll.
  */
 static bool poll_events_deliverable(struct vcpu *v)
 {
     struct vcpu_info *vi = vcpu_info_ptr(v);
 
-    return vi &&
+    return vi && (v->upcall_vector || v->d->callback_vector) &&
            __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) &&
            (v->run->s.regs.regs.rflags & X86_RFLAGS_IF);
 }
