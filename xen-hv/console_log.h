@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct console_log {
@@ -20,11 +21,21 @@ struct console_log {
     size_t len;       /* bytes held */
     uint64_t dropped; /* bytes overwritten since creation */
     int stream_fd;    /* copy every write here too, or -1 */
+    char prefix[16];  /* put before each streamed line ("" = none) */
+    bool mid_line;    /* the stream's last byte was not a newline */
 };
 
 /* console_log_init — size in bytes (> 0).  Returns 0 or -ENOMEM. */
 int console_log_init(struct console_log *l, size_t size, int stream_fd);
 void console_log_destroy(struct console_log *l);
+
+/*
+ * console_log_set_prefix — start every line copied to stream_fd with
+ * prefix (at most 15 bytes; longer is cut), as Xen's console marks a
+ * guest's lines "(d1) ".  The ring itself keeps the guest's bytes as they
+ * are.
+ */
+void console_log_set_prefix(struct console_log *l, const char *prefix);
 
 /* console_log_write — append n bytes (any content). */
 void console_log_write(struct console_log *l, const char *s, size_t n);

@@ -1047,6 +1047,7 @@ static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
     /* A domU's CONSOLEIO_write goes to xen-hv's log (`xl dmesg`), as a
      * Xen built with guest_loglvl=all prints it on its console. */
     cfg.console_fd = STDERR_FILENO;
+    cfg.console_prefix = true;
     cfg.evtchn_world = c->world;
     pthread_rwlock_wrlock(&c->doms_lock);
     if (r.domid) {

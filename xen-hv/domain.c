@@ -261,8 +261,10 @@ static void evtchn_host_upcall(void *host_dom, unsigned int vcpu)
     vector = v->upcall_vector ? v->upcall_vector : d->callback_vector;
     pthread_cond_broadcast(&v->cond);
     pthread_mutex_unlock(&d->lock);
-    if (vector)
+    if (vector) {
+        __atomic_add_fetch(&v->nr_upcalls, 1, __ATOMIC_RELAXED);
         kvm_vm_signal_msi(d->vm_fd, 0xfee00000ULL | (v->vcpu_id << 12), vector);
+    }
 }
 
 void domain_assert_evtchn_irq(struct vcpu *v)
@@ -583,6 +585,11 @@ int domain_create(const struct kvm_host *h, struct event_base *base,
                           cfg->console_fd);
     if (rc)
         goto fail;
+    if (cfg->console_prefix) {
+        char pfx[16];
+        snprintf(pfx, sizeof(pfx), "(d%u) ", (unsigned int)cfg->domid);
+        console_log_set_prefix(&d->log, pfx);
+    }
     d->shared_info_priv = mmap(NULL, GMEM_PAGE_SIZE, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (d->shared_info_priv == MAP_FAILED) {
@@ -848,6 +855,24 @@ void domain_destroy(struct domain *d)
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i] && d->vcpus[i]->thread_started)
             pthread_join(d->vcpus[i]->thread, NULL);
+    if (getenv("XENHV_VCPU_STATS"))
+        for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+            struct vcpu *v = d->vcpus[i];
+            if (!v)
+                continue;
+            fprintf(stderr,
+                    "(XEN) d%uv%u: exits=%llu hypercalls=%llu timer_set=%llu "
+                    "timer_fired=%llu upcalls=%llu vector=%#x/%#x up=%d "
+                    "mp_state=%d rip=%#llx\n",
+                    d->domid, i, (unsigned long long)v->nr_exits,
+                    (unsigned long long)v->nr_hypercalls,
+                    (unsigned long long)v->nr_timer_set,
+                    (unsigned long long)v->nr_timer_fired,
+                    (unsigned long long)v->nr_upcalls, v->upcall_vector,
+                    d->callback_vector, v->up,
+                    v->fd >= 0 ? kvm_vcpu_get_mp_state(v->fd) : -1,
+                    (unsigned long long)(v->run ? v->run->s.regs.regs.rip : 0));
+        }
     /*
      * Peers' event sends (which may kick our vCPUs) hold the event channel
      * world's lock: once our event channels are gone none is in flight.

@@ -39,6 +39,7 @@ struct domain_config {
     unsigned int vcpus;      /* 1..DOMAIN_MAX_VCPUS */
     size_t log_bytes;        /* console log bound, bytes */
     int console_fd;          /* stream the console log here, or -1 */
+    bool console_prefix;     /* mark streamed lines "(d<domid>) " as Xen */
     const char *xen_cmdline; /* reported by XENVER_commandline to dom0 */
     struct evtchn_world *evtchn_world; /* domains that may bind each other */
     unsigned int max_grant_frames;     /* 0 = 32 (xl default), at most 64 */

@@ -108,6 +108,11 @@ struct vcpu {
     uint64_t copy_ns;       /* [V] time inside GNTTABOP_copy */
     uint64_t copy_bytes;    /* [V] bytes it copied (status okay) */
     uint64_t nr_hypercalls; /* [V] */
+    /* Event and timer counts (atomic), printed at destroy with
+     * XENHV_VCPU_STATS=1 in the environment: where a guest's events go. */
+    uint64_t nr_timer_set;   /* VCPUOP_set_singleshot_timer calls */
+    uint64_t nr_timer_fired; /* VIRQ_TIMER sends */
+    uint64_t nr_upcalls;     /* upcall vectors injected */
 };
 
 #define MEMMAP_MAX 8

@@ -60,7 +60,7 @@ static bool bit_test(const xen_ulong_t *words, unsigned int bit)
 
 /*
  * Xen's vcpu_mark_events_pending(): set evtchn_upcall_pending (bit 0) and
- * make the upcall only when it was clear.
+ * make the upcall when it was clear.
  */
 static void mark_events_pending(const struct evtchn_domain *d,
                                 unsigned int vcpu, struct vcpu_info *vi)
@@ -68,6 +68,27 @@ static void mark_events_pending(const struct evtchn_domain *d,
     if (__atomic_fetch_or(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST) & 1)
         return;
     evtchn_upcall(d, vcpu);
+}
+
+/*
+ * notify_vcpu — a port of vcpu just became pending and unmasked: select its
+ * word and mark events pending, as Xen does; and when evtchn_upcall_pending
+ * was already set, make the upcall again.  Xen's HVM upcall is level:
+ * while evtchn_upcall_pending stays set it is delivered at every VM entry
+ * where the guest can take it.  Ours is an MSI, an edge, which KVM drops
+ * while the guest's LAPIC is still software-disabled — and Linux registers
+ * its vcpu_info (marking everything pending) and its upcall vector before
+ * it enables the LAPIC, so without this its first edge is lost and no
+ * event, not even a timer tick, ever reaches it.  A repeated upcall is at
+ * worst spurious, which guests handle (Xen's map_vcpu_info() makes one).
+ */
+static void notify_vcpu(const struct evtchn_domain *d, unsigned int vcpu,
+                        struct vcpu_info *vi, evtchn_port_t port)
+{
+    if (!bit_test_and_set(&vi->evtchn_pending_sel, port / EVTCHN_2L_WORD_BITS))
+        mark_events_pending(d, vcpu, vi);
+    else if (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) & 1)
+        evtchn_upcall(d, vcpu);
 }
 
 /*
@@ -88,9 +109,8 @@ static void evtchn_2l_set_pending(struct evtchn_domain *d, unsigned int vcpu,
     if (bit_test(si->evtchn_mask, port))
         return;
     vi = evtchn_vcpu_info(d, vcpu);
-    if (vi &&
-        !bit_test_and_set(&vi->evtchn_pending_sel, port / EVTCHN_2L_WORD_BITS))
-        mark_events_pending(d, vcpu, vi);
+    if (vi)
+        notify_vcpu(d, vcpu, vi, port);
 }
 
 /* Xen's evtchn_2l_clear_pending(). */
@@ -119,9 +139,8 @@ static void evtchn_2l_unmask(struct evtchn_domain *d, unsigned int vcpu,
     if (!bit_test(si->evtchn_pending, port))
         return;
     vi = evtchn_vcpu_info(d, vcpu);
-    if (vi &&
-        !bit_test_and_set(&vi->evtchn_pending_sel, port / EVTCHN_2L_WORD_BITS))
-        mark_events_pending(d, vcpu, vi);
+    if (vi)
+        notify_vcpu(d, vcpu, vi, port);
 }
 
 /* Xen's evtchn_2l_is_pending(): false beyond the format. */

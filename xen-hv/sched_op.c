@@ -29,6 +29,7 @@ void sched_timer_event(struct vcpu *v)
      * Xen's send_timer_event(): VIRQ_TIMER on this vCPU.  When the guest
      * has not bound it nothing happens, as on Xen.
      */
+    __atomic_add_fetch(&v->nr_timer_fired, 1, __ATOMIC_RELAXED);
     evtchn_send_virq(v->d->evtchn, VIRQ_TIMER, v->vcpu_id);
 }
 

@@ -191,6 +191,7 @@ long do_vcpu_op(struct vcpu *v, const struct hypercall_args *a)
             return -XEN_EINVAL;
         if (copy_from_guest(v, &set, arg, sizeof(set)))
             return -XEN_EFAULT;
+        __atomic_add_fetch(&v->nr_timer_set, 1, __ATOMIC_RELAXED);
         /*
          * Xen 4.17 ignores VCPU_SSHOTTMR_future (vcpu.h allows it): a
          * deadline already passed delivers the timer event at once.

@@ -90,7 +90,7 @@ on_poweroff = "destroy"
 on_crash = "preserve"
 CFG
 xout=/tmp/linux-xl.out
-toolstack/xencommons start >/tmp/xencommons.out 2>&1
+XENHV_VCPU_STATS=1 toolstack/xencommons start >/tmp/xencommons.out 2>&1
 cst=$?
 sed 's/^/# xencommons: /' /tmp/xencommons.out
 watch "$xout" toolstack/xl/xl create /tmp/linux.cfg -c
@@ -101,8 +101,9 @@ check '[ $cst -eq 0 ] && grep -q "Started domain linux" "$xout"' \
 check 'grep -q "Linux version" "$xout"' "xl console: the kernel's banner"
 check 'grep -q "^l2: init reached" "$xout"' "xl console: the L2 /init runs"
 toolstack/xl/xl list 2>&1 | sed 's/^/# xl list: /'
-# The guest's boot console (CONSOLEIO_write, kept by keep_bootcon) is in
-# xen-hv's log: unbuffered, so it shows where a hung guest stopped.
-toolstack/xl/xl dmesg 2>&1 | tail -n 80 | sed 's/^/# xl dmesg: /'
 toolstack/xl/xl destroy linux >/dev/null 2>&1
+# The guest's boot console (CONSOLEIO_write, kept by keep_bootcon) is in
+# xen-hv's log: unbuffered, so it shows where a hung guest stopped; then
+# xen-hv's per-vCPU counts at destroy (XENHV_VCPU_STATS).
+toolstack/xl/xl dmesg 2>&1 | tail -n 40 | sed 's/^/# xl dmesg: /'
 toolstack/xencommons stop >/dev/null 2>&1

@@ -17,7 +17,7 @@ int main(void)
     size_t n;
     int pipefd[2];
 
-    tap_plan(13);
+    tap_plan(15);
     is_int(console_log_init(&l, 8, -1), 0, "init with 8 bytes");
     console_log_write(&l, "abc", 3);
     n = console_log_read(&l, out, sizeof(out), &dropped);
@@ -52,6 +52,16 @@ int main(void)
     n = console_log_read(&l, out, sizeof(out), &dropped);
     ok(n == 4 && memcmp(out, "med!", 4) == 0 && dropped == 5,
        "ring still bounded with a stream");
+    console_log_destroy(&l);
+
+    /* A prefix before each streamed line, also across writes. */
+    is_int(console_log_init(&l, 64, pipefd[1]), 0, "init, prefix (d7)");
+    console_log_set_prefix(&l, "(d7) ");
+    console_log_write(&l, "ab\nc", 4);
+    console_log_write(&l, "d\n\ne", 4);
+    n = (size_t)read(pipefd[0], out, sizeof(out));
+    ok(n == 28 && memcmp(out, "(d7) ab\n(d7) cd\n(d7) \n(d7) e", 28) == 0,
+       "each streamed line starts with the prefix, across writes");
     console_log_destroy(&l);
     return tap_done();
 }

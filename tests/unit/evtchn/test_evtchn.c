@@ -443,7 +443,13 @@ static void test_loopback(void)
     ok(pending(f, p2) && !pending(f, p1), "loopback: p2 pending, not p1");
     is_int(evtchn_send(d, p2), 0, "loopback: send on p2");
     ok(pending(f, p1), "loopback: p1 pending");
-    is_int(upcalls(f, 0), 1, "loopback: one upcall (same word)");
+    /*
+     * Xen makes one upcall here; xen-hv makes it again for the second port
+     * because evtchn_upcall_pending is still set (evtchn_2l.c notify_vcpu:
+     * Xen's upcall is level, ours an edge that a disabled LAPIC drops).
+     */
+    is_int(upcalls(f, 0), 2,
+           "loopback: second port, upcall_pending still set: upcall again");
     is_int(evtchn_close(d, p2), 0, "loopback: close p2");
     is_int(status_of(d, p1, &st), 0, "loopback: status p1");
     ok(st.status == EVTCHNSTAT_unbound && st.u.unbound.dom == 5,
