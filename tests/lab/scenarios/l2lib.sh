@@ -108,6 +108,18 @@ l2_wait() {
     return 1
 }
 
+# l2_listed SECS: wait until domain "linux" is listed; 0 or 1.
+l2_listed() {
+    lim=$(($1 * 5))
+    i=0
+    until $XL list 2>/dev/null | grep -q '^linux '; do
+        i=$((i + 1))
+        [ $i -gt $lim ] && return 1
+        sleep 0.2
+    done
+    return 0
+}
+
 # l2_gone SECS: wait until no domain "linux" is listed; 0 or 1.
 l2_gone() {
     lim=$(($1 * 5))

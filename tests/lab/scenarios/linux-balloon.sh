@@ -40,7 +40,7 @@ $XL mem-set linux 384 >/tmp/memset.out 2>&1
 mst=$?
 sed 's/^/# xl mem-set: /' /tmp/memset.out
 ok_if '[ $mst -eq 0 ]' "xl mem-set linux 384 exits 0"
-target=$(xenstore/tools/xenstore-read "/local/domain/$domid/memory/target" 2>&1)
+target=$(xenstore/tools/xenstore read "/local/domain/$domid/memory/target" 2>&1)
 ok_if '[ "$target" = 393216 ]' \
     "xenstore /local/domain/$domid/memory/target is 393216 KiB ($target)"
 

@@ -56,6 +56,7 @@ boot() {
         tr -d '\r' <"$out" | tail -n 20 | sed "s/^/# $kind: /"
     fi
     sed "s/^/# $kind: /" "$out.px"
+    tr -d '\r' <"$out" | grep '^l2: dmesg' | sed "s/^/# $kind: /"
     echo "# run $r $kind: ${t:-no /init} s to /init"
 }
 qok=0 xok=0
