@@ -174,10 +174,10 @@ l2_reap() {
     rst=$?
 }
 
-# l2_finish OUT PID TEXT: the end of a guest that powers itself off after
+# l2_finish OUT PID TEXT [CMD]: the end of a guest that powers itself off after
 # printing TEXT: wait for TEXT (150 s), then for the domain to go
 # (on_poweroff destroy, 30 s); destroy it otherwise (after showing `xl
-# dmesg`).  Then reap PID (its `xl create -c`), clean OUT into OUT.txt
+# dmesg` and running CMD, e.g. more diagnostics).  Then reap PID (its `xl create -c`), clean OUT into OUT.txt
 # and show its 'l2:' lines.  Sets gone (0: went by itself), xst (PID's
 # status) and l2_reached.
 l2_finish() {
@@ -188,6 +188,7 @@ l2_finish() {
     fi
     if [ $gone -ne 0 ]; then
         l2_dmesg
+        [ -z "${4:-}" ] || eval "$4"
         $XL destroy linux >/dev/null 2>&1
     fi
     # xl create -c ends once the console closes with the domain.

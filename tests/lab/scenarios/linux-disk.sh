@@ -40,7 +40,16 @@ $XL create -c /tmp/linux-disk.cfg >"$out" 2>&1 &
 xpid=$!
 l2_wait "$out" "l2: init reached" 150 &&
     $XL block-list linux 2>&1 | sed 's/^/# xl block-list: /'
-l2_finish "$out" $xpid "l2: done"
+# A guest that does not finish: the vbd's xenstore nodes (states).
+vbd_nodes() {
+    xenstore/tools/xenstore ls /local/domain/0/backend/vbd 2>&1 |
+        head -n 40 | sed 's/^/# backend vbd: /'
+    d=$($XL domid linux 2>/dev/null)
+    xenstore/tools/xenstore ls "/local/domain/$d/device/vbd" 2>&1 |
+        head -n 20 | sed 's/^/# frontend vbd: /'
+    tail -n 10 /var/log/xen-hv/blkback.log 2>/dev/null | sed 's/^/# blkback.log: /'
+}
+l2_finish "$out" $xpid "l2: done" vbd_nodes
 l2_check '[ $l2_reached = 1 ]' "the busybox /init runs"
 l2_check 'grep -q "^l2: insmod xen-blkfront ok" "$out.txt"' \
     "insmod xen-blkfront"
