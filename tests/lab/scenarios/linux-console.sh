@@ -47,12 +47,14 @@ out=/tmp/linux-console.out
 # Every step on one terminal, as typed: the shell echoes the command line
 # itself, so each expected text exists only in what the command printed
 # (42 is computed, the token comes from the guest's /proc/cmdline).
+# /sbin/poweroff by its path: busybox's shell would run its own poweroff
+# applet for a bare 'poweroff' (a signal to init, which l2-init ignores).
 $PTYX -f 'Kernel panic - not syncing' -f 'PANIC: early exception' \
     -t 150 -e 'l2: init reached' \
     -t 60 -e 'l2: shell on the console' -p 2 \
     -s 'echo typed-$((6*7))\r' -e 'typed-42' \
     -s "grep -o 'l2.token=[0-9a-f]*' /proc/cmdline\r" -e "l2.token=$tok" \
-    -s 'poweroff\r' -e 'l2: poweroff requested' \
+    -s '/sbin/poweroff\r' -e 'l2: poweroff requested' \
     -w -- $XL console linux >"$out" 2>"$out.px"
 l2_clean "$out"
 grep -q '^l2: init reached' "$out.txt" && l2_reached=1
