@@ -872,6 +872,19 @@ void domain_destroy(struct domain *d)
                     d->callback_vector, v->up,
                     v->fd >= 0 ? kvm_vcpu_get_mp_state(v->fd) : -1,
                     (unsigned long long)(v->run ? v->run->s.regs.regs.rip : 0));
+            fprintf(stderr,
+                    "(XEN) d%uv%u: exits io=%llu mmio=%llu msr=%llu hlt=%llu "
+                    "other=%llu; ports",
+                    d->domid, i, (unsigned long long)v->nr_exit_reason[0],
+                    (unsigned long long)v->nr_exit_reason[1],
+                    (unsigned long long)v->nr_exit_reason[2],
+                    (unsigned long long)v->nr_exit_reason[3],
+                    (unsigned long long)v->nr_exit_reason[4]);
+            for (unsigned int k = 0; k < 32 && v->top_port_n[k]; k++)
+                if (v->top_port_n[k] >= 16)
+                    fprintf(stderr, " %#x:%llu", v->top_port[k],
+                            (unsigned long long)v->top_port_n[k]);
+            fputc('\n', stderr);
         }
     /*
      * Peers' event sends (which may kick our vCPUs) hold the event channel

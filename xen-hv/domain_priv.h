@@ -41,6 +41,7 @@
 /* XENHV_HCALL_EAX_PORT (0xe6, out %al anywhere: eax names it): hcall_patch.h */
 #define XENHV_NULL_PORT      0xe5 /* answered doing nothing (benchmarks) */
 #define XENHV_DEBUG_PORT     0xe9 /* byte-wise debug console, as Bochs/QEMU */
+#define XENHV_PIT_COUNTER2_PORT 0x42 /* absent PIT: reads 0 (vcpu.c) */
 
 #define INVALID_GPA (~0ULL)
 #define P2M_EXTRA_MAX   96 /* grant frames (64) and a few more */
@@ -113,6 +114,9 @@ struct vcpu {
     uint64_t nr_timer_set;   /* VCPUOP_set_singleshot_timer calls */
     uint64_t nr_timer_fired; /* VIRQ_TIMER sends */
     uint64_t nr_upcalls;     /* upcall vectors injected */
+    uint64_t nr_exit_reason[8]; /* [V] io, mmio, msr, hlt, other */
+    uint16_t top_port[32];      /* [V] first I/O ports seen (debug) */
+    uint64_t top_port_n[32];    /* [V] exits on each */
 };
 
 #define MEMMAP_MAX 8

@@ -75,9 +75,16 @@ int hcall_patch_scan(uint8_t *buf, size_t len, int apply,
     if (len < PAIR_DISTANCE + 4)
         return 0;
     for (a = 0; a + PAIR_DISTANCE + 3 <= len; a++) {
-        size_t b = a + PAIR_DISTANCE;
+        size_t b;
+        /* memchr: the scan covers a whole kernel image (tens of MiB) */
+        const uint8_t *p =
+            memchr(buf + a, 0x0f, len - PAIR_DISTANCE - 3 - a + 1);
 
-        if (buf[a] != 0x0f || !is_pair(buf, len, a, b))
+        if (!p)
+            break;
+        a = (size_t)(p - buf);
+        b = a + PAIR_DISTANCE;
+        if (!is_pair(buf, len, a, b))
             continue;
         if (res->nr_pairs == HCALL_PATCH_MAX)
             return -E2BIG;

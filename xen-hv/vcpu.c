@@ -106,16 +106,42 @@ static void handle_hypercall(struct vcpu *v, bool from_page)
     v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 
+/* count_port — the debug histogram of XENHV_VCPU_STATS: the first 32
+ * distinct ports, and how often each exited. */
+static void count_port(struct vcpu *v, uint16_t port)
+{
+    for (unsigned int i = 0; i < 32; i++) {
+        if (v->top_port_n[i] && v->top_port[i] != port)
+            continue;
+        v->top_port[i] = port;
+        v->top_port_n[i]++;
+        return;
+    }
+}
+
 static void handle_io(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
     size_t len = (size_t)run->io.size * run->io.count;
 
+    count_port(v, run->io.port);
     if (run->io.direction == KVM_EXIT_IO_IN) {
-        /* The ACPI sleep status register reads 0: no wake-up pending. */
-        memset(data, run->io.port == XENHV_ACPI_SLEEP_STATUS_PORT ? 0 : 0xff,
-               len); /* elsewhere nothing is there */
+        /*
+         * Nothing is there: all ones, as Xen's null handler answers a PVH
+         * guest.  Two exceptions read 0: the ACPI sleep status register
+         * (no wake-up pending), and PIT counter 2 (0x42).  Linux's quick
+         * PIT calibration waits for that counter's MSB to leave 0xff for
+         * up to 50,000 iterations of two reads: 100,000 exits that end in
+         * "Fast TSC calibration failed" anyway.  Reading 0 ends it at the
+         * first read with the same result (seconds where exits are slow).
+         */
+        memset(data,
+               run->io.port == XENHV_ACPI_SLEEP_STATUS_PORT ||
+                       run->io.port == XENHV_PIT_COUNTER2_PORT
+                   ? 0
+                   : 0xff,
+               len);
         return;
     }
     switch (run->io.port) {
@@ -286,6 +312,24 @@ void *vcpu_thread(void *arg)
             break;
         }
         v->nr_exits++;
+        switch (v->run->exit_reason) {
+        case KVM_EXIT_IO:
+            v->nr_exit_reason[0]++;
+            break;
+        case KVM_EXIT_MMIO:
+            v->nr_exit_reason[1]++;
+            break;
+        case KVM_EXIT_X86_RDMSR:
+        case KVM_EXIT_X86_WRMSR:
+            v->nr_exit_reason[2]++;
+            break;
+        case KVM_EXIT_HLT:
+            v->nr_exit_reason[3]++;
+            break;
+        default:
+            v->nr_exit_reason[4]++;
+            break;
+        }
         {
             const struct kvm_sregs *sr = &v->run->s.regs.sregs;
             v->paging.cr0 = sr->cr0;

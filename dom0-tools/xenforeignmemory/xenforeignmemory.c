@@ -120,18 +120,32 @@ void *xenforeignmemory_map2(xenforeignmemory_handle *h, uint32_t dom,
         close(m.fd);
         return NULL;
     }
-    for (size_t i = 0; i < pages; i++) {
+    /*
+     * One mmap per run of frames that are consecutive both in arr[] and
+     * in the memfd: a toolstack maps a whole domain's RAM (131072 frames
+     * for 512 MiB) in one call, and one syscall per frame cost seconds
+     * where syscalls are slow.
+     */
+    for (size_t i = 0; i < pages;) {
         int64_t off = gfn_offset(&m, arr[i]);
+        size_t run = 1;
         int e = 0;
+
+        if (off >= 0)
+            while (i + run < pages &&
+                   gfn_offset(&m, arr[i + run]) == off + (int64_t)run * 4096)
+                run++;
         if (off < 0)
             e = EINVAL;
-        else if (mmap(area + i * 4096, 4096, prot, MAP_SHARED | MAP_FIXED, m.fd,
-                      (off_t)off) == MAP_FAILED)
+        else if (mmap(area + i * 4096, run * 4096, prot, MAP_SHARED | MAP_FIXED,
+                      m.fd, (off_t)off) == MAP_FAILED)
             e = errno;
-        if (err)
-            err[i] = e;
+        for (size_t k = 0; k < run; k++)
+            if (err)
+                err[i + k] = e;
         if (e && !first_err)
             first_err = e;
+        i += run;
     }
     close(m.fd);
     if (first_err && !err) {

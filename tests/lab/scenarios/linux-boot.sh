@@ -93,6 +93,12 @@ xout=/tmp/linux-xl.out
 XENHV_VCPU_STATS=1 toolstack/xencommons start >/tmp/xencommons.out 2>&1
 cst=$?
 sed 's/^/# xencommons: /' /tmp/xencommons.out
+# How long the toolstack takes to build the domain (created paused).
+read -r b0 _ </proc/uptime
+toolstack/xl/xl create -p /tmp/linux.cfg >/tmp/xl-p.out 2>&1
+read -r b1 _ </proc/uptime
+echo "# xl create -p (build only): $(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.2f", b - a }') s"
+toolstack/xl/xl destroy linux >/dev/null 2>&1
 watch "$xout" toolstack/xl/xl create /tmp/linux.cfg -c
 echo "# xl create -c: status $st after $secs s; the whole console:"
 sed 's/^/#   /' "$xout"
