@@ -108,28 +108,27 @@ l2_wait() {
     return 1
 }
 
-# l2_listed SECS: wait until domain "linux" is listed; 0 or 1.
-l2_listed() {
+# l2_until_listed SECS yes|no: wait until domain "linux" is (yes) or is
+# not (no) listed by `xl list`; 0, or 1 after SECS seconds.
+l2_until_listed() {
     lim=$(($1 * 5))
     i=0
-    until $XL list 2>/dev/null | grep -q '^linux '; do
+    while :; do
+        now=no
+        $XL list 2>/dev/null | grep -q '^linux ' && now=yes
+        [ "$now" = "$2" ] && return 0
         i=$((i + 1))
         [ $i -gt $lim ] && return 1
         sleep 0.2
     done
-    return 0
 }
 
-# l2_gone SECS: wait until no domain "linux" is listed; 0 or 1.
+# l2_listed SECS / l2_gone SECS: until domain "linux" is there / gone.
+l2_listed() {
+    l2_until_listed "$1" yes
+}
 l2_gone() {
-    lim=$(($1 * 5))
-    i=0
-    while $XL list 2>/dev/null | grep -q '^linux '; do
-        i=$((i + 1))
-        [ $i -gt $lim ] && return 1
-        sleep 0.2
-    done
-    return 0
+    l2_until_listed "$1" no
 }
 
 # l2_clean FILE: FILE without carriage returns (hvc0 writes CR LF), into
