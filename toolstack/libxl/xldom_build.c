@@ -31,6 +31,7 @@
 
 #include "elf_loader.h"
 #include "hcall_patch.h"
+#include "xldom_bzimage.h"
 #include "start_info.h"
 #include "xenhv_layout.h"
 #include "xldom_acpi.h"
@@ -98,6 +99,30 @@ out:
     free(p);
     close(fd);
     return rc;
+}
+
+/*
+ * kernel_unpack — a bzImage kernel is replaced by the vmlinux inside it
+ * (xldom_bzimage.h), so /boot/vmlinuz-* boots as PVH, as on Xen.
+ * Returns 0 or a negative errno (recorded).
+ */
+static int kernel_unpack(struct build *b)
+{
+    char why[160] = "";
+    void *elf;
+    size_t elf_len;
+    int rc = xldom_bzimage_unpack(b->kernel, b->kernel_len, &elf, &elf_len,
+                                  why, sizeof(why));
+
+    if (rc < 0)
+        return xldom_fail(b->ctx, rc, "%s: kernel %s: %s", b->cfg->name,
+                          b->cfg->kernel, why);
+    if (rc == 1) {
+        free(b->kernel);
+        b->kernel = elf;
+        b->kernel_len = elf_len;
+    }
+    return 0;
 }
 
 /* MemAvailable of /proc/meminfo in KiB, or UINT64_MAX when unknown. */
@@ -555,6 +580,8 @@ int xldom_create(struct xldom_ctx *ctx, const struct xlcfg_domain *cfg,
         return xldom_fail(ctx, -EEXIST, "domain with name '%s' already exists",
                           cfg->name);
     rc = image_read(&b, "kernel", cfg->kernel, &b.kernel, &b.kernel_len);
+    if (!rc)
+        rc = kernel_unpack(&b);
     if (!rc && cfg->ramdisk)
         rc =
             image_read(&b, "ramdisk", cfg->ramdisk, &b.ramdisk, &b.ramdisk_len);
