@@ -165,8 +165,11 @@ fi
 
 # bench blk (issue 6): blkback through the program frontend (a process
 # domain: real ring, grants, event channels) against an io_uring O_DIRECT
-# loop on the same file in the same run: 4 KiB random IOPS at QD1/QD32,
-# 1 MiB sequential MB/s, ratios, event-channel sends per request.
+# loop on the same file in the same run, alternating in slices: 4 KiB
+# random IOPS at QD1/QD32, 1 MiB sequential MB/s, ratios, event-channel
+# sends per request, CPU and context switches per I/O of both, and a
+# ceiling_ratio (the loop's batch plus one measured event-channel round
+# trip; backends/blk/README.md explains the gap to it).
 if [ "$(id -u)" = 0 ] && [ -x "$BENCH/blk/bench_blk" ] &&
     [ -x "$ROOT/backends/blk/blkback" ]; then
     XEN_ROOT=$ROOT XENHV=$XENHV "$BENCH/blk/bench_blk" 256 ||
