@@ -21,7 +21,9 @@
  * clears it and writes its number (uint32_t) as one packet to the
  * connection's event socket, handed out by XENHV_OP_HELLO; the process
  * unmasks it when done (XENHV_OP_EVTCHN_UNMASK).  Closing the connection
- * closes its ports.
+ * closes its ports.  A connection that asked for doorbells
+ * (XENHV_OP_EVTCHN_BELLS, below) gets its events on them instead, and
+ * masks them itself.
  */
 #ifndef XENHV_PRIVCMD_H
 #define XENHV_PRIVCMD_H
