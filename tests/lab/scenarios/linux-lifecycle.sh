@@ -94,10 +94,20 @@ l2_check '[ $oldgone = 1 ] && [ -n "$d2" ] && [ "$d2" != x ]' \
 out=/tmp/life-reboot2.out
 if [ "$d2" != x ] && [ -n "$d2" ]; then
     # The new boot on the new domain's console (xenconsoled keeps what
-    # nobody read); Ctrl-] detaches.
-    $PTYX -f 'Kernel panic - not syncing' -f 'PANIC: early exception' \
-        -t 150 -e 'l2: init reached' -e 'l2: ready' -s '\x1d' -t 10 -w \
-        -- $XL console linux >"$out" 2>"$out.px"
+    # nobody read); Ctrl-] detaches.  xen-hv gives the new domain the
+    # freed id (Xen's rover would not), so an attach in the moment after
+    # the reboot can still reach the old domain's closing console and end
+    # at once: then attach again (at most 3 times), the new console's
+    # output is still unread.
+    for attempt in 1 2 3; do
+        $PTYX -f 'Kernel panic - not syncing' -f 'PANIC: early exception' \
+            -t 150 -e 'l2: init reached' -e 'l2: ready' -s '\x1d' -t 10 -w \
+            -- $XL console linux >"$out" 2>"$out.px"
+        grep -q "matched .l2: init reached" "$out.px" && break
+        grep -q "not seen before the command ended" "$out.px" || break
+        echo "# xl console ended before the new boot (attempt $attempt): attach again"
+        sleep 1
+    done
 fi
 touch "$out" "$out.px"
 l2_clean "$out"
