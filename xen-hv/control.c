@@ -1031,8 +1031,14 @@ static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
     uint32_t domid = 0;
     int rc;
 
-    if (m->len != sizeof(r) || !c->kvm) {
+    if (m->len != sizeof(r)) {
         reply(k, m, -XEN_EINVAL, NULL, 0, -1);
+        return 0;
+    }
+    if (!c->kvm) {
+        static const char why[] = "no usable /dev/kvm on this host: "
+                                  "guest domains cannot be created";
+        reply(k, m, -XEN_ENODEV, why, sizeof(why), -1);
         return 0;
     }
     memcpy(&r, payload, sizeof(r));

@@ -22,7 +22,9 @@ struct kvm_host;
  * world.  d: the launcher's own domain (`xen-hv run`), listed and served
  * like any other but freed by the launcher; NULL for `xen-hv daemon`,
  * whose domains are all created (with kvm) and destroyed through the
- * socket.  Returns NULL with a reason in err on failure.
+ * socket.  kvm NULL: no guest domain can be created (DOMAIN_CREATE fails
+ * with ENODEV); domain 0 and process domains are served all the same.
+ * Returns NULL with a reason in err on failure.
  */
 struct control *control_start(const char *path, struct event_base *base,
                               struct evtchn_world *world,

@@ -346,10 +346,15 @@ static int cmd_daemon(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (kvm_host_open(&kvm, err, sizeof(err))) {
-        fprintf(stderr, "xen-hv: %s\n", err);
-        goto out;
-    }
+    /* Without a usable /dev/kvm the daemon still hosts what needs no
+     * vCPU: domain 0's tools and process domains (event channels, grant
+     * tables, xenstore rings).  Creating a guest domain then fails with
+     * ENODEV, and says why. */
+    if (kvm_host_open(&kvm, err, sizeof(err)))
+        fprintf(stderr,
+                "xen-hv: %s: no guest domains on this host; serving "
+                "domain 0 and process domains only\n",
+                err);
     if (evthread_use_pthreads() < 0 || !(base = event_base_new()) ||
         !(world = evtchn_world_create())) {
         fprintf(stderr, "xen-hv: cannot set up the event loop\n");
@@ -357,7 +362,8 @@ static int cmd_daemon(int argc, char **argv)
     }
     if (strncmp(path, XENHV_RUNDIR "/", strlen(XENHV_RUNDIR) + 1) == 0)
         mkdir(XENHV_RUNDIR, 0755);
-    control = control_start(path, base, world, &kvm, NULL, err, sizeof(err));
+    control = control_start(path, base, world, kvm.fd >= 0 ? &kvm : NULL, NULL,
+                            err, sizeof(err));
     if (!control) {
         fprintf(stderr, "xen-hv: %s\n", err);
         goto out;

@@ -28,7 +28,7 @@ fi
 CMDLINE=$(printf '%s' "$CMDLINE" | sed "s/@HOSTTIME@/$(date +%s)/g")
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "1..0 # SKIP /dev/kvm not available"
+    echo "1..0 # SKIP /dev/kvm not available (lab.guest-tests runs this on the lab VM's KVM)"
     exit 77
 fi
 if [ ! -x "$XENHV" ]; then

@@ -84,9 +84,18 @@ host_cleanup() {
     rm -rf "$T"
 }
 
+# host_check: what a test that creates guest domains needs;
+# host_check_daemons: the daemons only (xen-hv serves domain 0 without
+# /dev/kvm).  Without /dev/kvm here, lab.toolstack-tests runs these tests
+# on the lab VM's KVM.
 host_check() {
+    [ -w /dev/kvm ] ||
+        skip_all "/dev/kvm not usable (lab.toolstack-tests runs this on the lab VM's KVM)"
+    host_check_daemons
+}
+
+host_check_daemons() {
     [ "$(id -u)" = 0 ] || skip_all "needs root (xl is a control-domain tool)"
-    [ -w /dev/kvm ] || skip_all "/dev/kvm not usable"
     [ -x "$XL" ] && [ -x "$XENCOMMONS" ] ||
         skip_all "toolstack not built (make -C toolstack)"
     [ -x "$XEN_ROOT/xen-hv/xen-hv" ] || skip_all "xen-hv not built"

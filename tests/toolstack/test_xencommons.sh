@@ -3,10 +3,10 @@
 # directory, and what xl says when a daemon is not running.
 . "$(dirname "$0")/lib.sh"
 
-host_check
+host_check_daemons
 host_env
 trap host_cleanup EXIT
-tap_plan 16
+tap_plan 17
 
 "$XENCOMMONS" status >"$T/st" 2>&1
 is "$?" 3 "status before start: exit 3 (not running)"
@@ -31,6 +31,17 @@ like "$?:$(cat "$T/again")" "^0:xen-hv: already running" \
     "a second start leaves the running daemons alone"
 xl list
 is "$RC" 0 "xl list works against the private host"
+# Without /dev/kvm xen-hv still serves domain 0, and xl create says why
+# it cannot make a guest; with it, xen-hv does not claim otherwise.
+if [ -w /dev/kvm ]; then
+    ok "$(! grep -q 'no guest domains' "$T/log/xen-hv.log"; echo $?)" \
+        "xen-hv opened /dev/kvm (its log has no 'no guest domains')"
+else
+    cfg "$T/h.cfg" nokvm "$HELLO"
+    xl create -q "$T/h.cfg"
+    like "$RC:$ERR" "^1:.*creating the domain: No such device \(xen-hv has no usable /dev/kvm" \
+        "no /dev/kvm: xl create fails with ENODEV and names the cause"
+fi
 
 # xenstored gone, xen-hv still there.
 kill "$(cat "$T/xsrun/xenstored.pid")"

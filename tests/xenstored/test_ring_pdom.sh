@@ -4,8 +4,8 @@
 # <xen/io/xs_wire.h> from user space after INTRODUCE.  Checks that every
 # READ is answered, that 20 requests written at once (more than the
 # per-iteration budget) all come back in order, and that the guest gets
-# at most one notification per round trip.  Skips without root or
-# /dev/kvm.  The program is tests/bench/xenstore/bench_xs_ring.c in --tap
+# at most one notification per round trip.  Skips without root (a
+# process domain needs no /dev/kvm).  The program is tests/bench/xenstore/bench_xs_ring.c in --tap
 # mode.  TAP.
 dir=$(cd "$(dirname "$0")" && pwd)
 root=${XEN_ROOT:-$dir/../..}

@@ -51,9 +51,9 @@ struct build {
     char home[64];
     void *kernel, *ramdisk;
     size_t kernel_len, ramdisk_len;
-    void *kernel_map;  /* the kernel file's mapping (image_read) */
+    void *kernel_map; /* the kernel file's mapping (image_read) */
     size_t kernel_map_len;
-    void *kernel_elf;  /* malloc'ed vmlinux out of a bzImage, or NULL */
+    void *kernel_elf; /* malloc'ed vmlinux out of a bzImage, or NULL */
     xenforeignmemory_handle *fm;
     void *ram, *special;
     size_t ram_pages;
@@ -108,8 +108,8 @@ static int kernel_unpack(struct build *b)
     char why[160] = "";
     void *elf;
     size_t elf_len;
-    int rc = xldom_bzimage_unpack(b->kernel, b->kernel_len, &elf, &elf_len,
-                                  why, sizeof(why));
+    int rc = xldom_bzimage_unpack(b->kernel, b->kernel_len, &elf, &elf_len, why,
+                                  sizeof(why));
 
     if (rc < 0)
         return xldom_fail(b->ctx, rc, "%s: kernel %s: %s", b->cfg->name,
@@ -184,9 +184,17 @@ static int build_memory(struct build *b)
     int rc = 0;
 
     memcpy(dc.handle, c->uuid, 16);
-    if (xc_domain_create(b->ctx->xch, &b->domid, &dc) != 0)
-        return xldom_fail(b->ctx, -errno, "%s: creating the domain: %s",
-                          c->name, strerror(errno));
+    if (xc_domain_create(b->ctx->xch, &b->domid, &dc) != 0) {
+        int e = errno;
+
+        /* ENODEV: xen-hv runs without KVM (its log says why). */
+        return xldom_fail(b->ctx, -e, "%s: creating the domain: %s%s", c->name,
+                          strerror(e),
+                          e == ENODEV ? " (xen-hv has no usable /dev/kvm "
+                                        "on this host: it can host domain 0 "
+                                        "and process domains only)"
+                                      : "");
+    }
     b->created = true;
     snprintf(b->home, sizeof(b->home), "/local/domain/%u", b->domid);
     if (xc_domain_setmaxmem(b->ctx->xch, b->domid, c->max_memkb) != 0)
@@ -247,9 +255,9 @@ static int build_rewrite_hypercalls(struct build *b,
 {
     const struct xlcfg_domain *c = b->cfg;
     struct hcall_patch_result res;
-    int n = hcall_patch_scan((uint8_t *)b->ram + info->load_lo,
-                             info->load_hi - info->load_lo, !c->keep_vmcall,
-                             &res);
+    int n =
+        hcall_patch_scan((uint8_t *)b->ram + info->load_lo,
+                         info->load_hi - info->load_lo, !c->keep_vmcall, &res);
 
     if (n < 0)
         return xldom_fail(b->ctx, -ENOEXEC,

@@ -2,7 +2,7 @@
  * bench_xs_ring.c — xenstored over a domain's ring
  * (<xen/io/xs_wire.h> struct xenstore_domain_interface,
  * docs/misc/xenstore-ring.txt) against a bare ring round trip of the same
- * message sizes, measured in the same run.  Needs root and /dev/kvm.
+ * message sizes, measured in the same run.  Needs root.
  *
  * The guest is a process domain (dom0-tools/README.md): a child running
  * as uid 65534 connects to `xen-hv daemon --control SOCK`, gives it a
@@ -323,14 +323,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_xs_ring XEN_HV XENSTORED [N]\n");
         return 2;
     }
-    if (geteuid() != 0 || access("/dev/kvm", R_OK | W_OK) != 0) {
+    if (geteuid() != 0) {
         if (tap) {
-            printf("1..0 # SKIP needs root (a uid 65534 process domain) and "
-                   "/dev/kvm\n");
+            printf("1..0 # SKIP needs root (a uid 65534 process domain)\n");
             return 0;
         }
-        printf("bench xenstore_ring: needs root and /dev/kvm, nothing "
-               "measured\n");
+        printf("bench xenstore_ring: needs root, nothing measured\n");
         return 0;
     }
     if (!mkdtemp(dir))

@@ -37,8 +37,6 @@ int main(void)
     int pa, pb, pn, pv, fl, got = 0, rounds = 0;
     pid_t pid;
 
-    if (access("/dev/kvm", R_OK | W_OK) != 0)
-        tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root: loopback channels are domain 0's");
     tap_plan(17);

@@ -24,8 +24,6 @@ int main(void)
     int pa, pb, pa2, pc2, got;
     pid_t pid;
 
-    if (access("/dev/kvm", R_OK | W_OK) != 0)
-        tap_skip_all("/dev/kvm not usable");
     if (geteuid() != 0)
         tap_skip_all("needs root: loopback channels are domain 0's");
     tap_plan(9);

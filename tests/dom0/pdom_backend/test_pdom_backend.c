@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     FILE *out;
 
     if (access("/dev/kvm", R_OK | W_OK) != 0)
-        tap_skip_all("/dev/kvm not usable");
+        tap_skip_all("/dev/kvm not usable (lab.dom0-tests runs this on the lab "
+                     "VM's KVM)");
     if (geteuid() != 0)
         tap_skip_all("needs root to start the backend as uid 65534");
     snprintf(img, sizeof(img), "%s/guest.elf", dir);
