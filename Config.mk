@@ -54,5 +54,7 @@ endif
 DEB_PACKAGES := build-essential cmake python3 libxen-dev libevent-dev libyajl-dev \
                 libnl-3-dev libnl-route-3-dev liburing-dev clang-format \
                 xenstore-utils clang libclang-rt-14-dev liblzma-dev zlib1g-dev
+# make bench's second block reference (tests/bench/blk).
+DEB_PACKAGES += fio
 # The lab VM (tests/lab): QEMU TCG, busybox and the kernel-package tools.
 DEB_PACKAGES += qemu-system-x86 busybox-static cpio xz-utils kmod binutils e2fsprogs

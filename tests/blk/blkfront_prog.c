@@ -24,11 +24,12 @@
 #include "blkfront_prog.h"
 #include "privcmd_client.h"
 
-#define PAGE_BYTES 4096u
-#define MAX_QUEUES 4
-#define MAX_ORDER  4
-#define MAX_SEGS   256
-#define MAX_POOL   200
+#define PAGE_BYTES      4096u
+#define MAX_QUEUES      4
+#define MAX_ORDER       4
+#define MAX_SEGS        256
+#define MAX_POOL        200
+#define ALIAS_IND_PAGES 8 /* alias mode: indirect pages kept apart */
 
 struct bfp_queue {
     uint8_t *ring;
@@ -42,8 +43,8 @@ struct bfp_slot {
     bool used;
     struct bfp_io *io;
     unsigned int npages;
-    uint8_t *pages[MAX_SEGS];
-    uint32_t refs[MAX_SEGS];
+    uint8_t *pages[MAX_SEGS + 1]; /* data, then the indirect page */
+    uint32_t refs[MAX_SEGS + 1];
     uint16_t pool_idx[MAX_SEGS + 1];
     uint8_t *shared; /* non-persistent: the pages shared for it */
     unsigned int nshared;
@@ -195,7 +196,8 @@ struct bfp *bfp_open(struct xs_handle *xs, uint32_t devid,
     if (f->opts.pool_pages == 0)
         f->opts.pool_pages = 128;
     if (f->opts.nr_queues > MAX_QUEUES || f->opts.order > MAX_ORDER ||
-        f->opts.pool_pages > MAX_POOL)
+        f->opts.pool_pages > MAX_POOL ||
+        (f->opts.alias && f->opts.pool_pages <= ALIAS_IND_PAGES))
         goto fail;
     f->shr = xengntshr_open(NULL, 0);
     f->xce = xenevtchn_open(NULL, 0);
@@ -392,14 +394,24 @@ bool bfp_feature(const struct bfp *f, const char *key)
 static int slot_pages(struct bfp *f, struct bfp_slot *s, unsigned int total)
 {
     if (f->opts.persistent && f->opts.alias) {
-        /* Spread over the pool: small requests get pages of their own. */
-        unsigned int base = (unsigned int)(s - f->slots) * total % f->pool_n;
-        if (total > f->pool_n)
-            return -1;
-        for (unsigned int i = 0; i < total; i++) {
-            unsigned int k = (base + i) % f->pool_n;
+        /* Data spread over the pool but its last ALIAS_IND_PAGES (small
+         * requests get pages of their own; a big one may use a page
+         * twice); an indirect page of its own per slot id, so no read
+         * lands on a segment list blkback has yet to copy. */
+        unsigned int slot = (unsigned int)(s - f->slots);
+        unsigned int ndata = f->pool_n - ALIAS_IND_PAGES;
+        unsigned int nseg =
+            total > BLKIF_MAX_SEGMENTS_PER_REQUEST ? total - 1 : total;
+        unsigned int base = slot * nseg % ndata;
+        for (unsigned int i = 0; i < nseg; i++) {
+            unsigned int k = (base + i) % ndata;
             s->pages[i] = f->pool + (size_t)k * PAGE_BYTES;
             s->refs[i] = f->pool_refs[k];
+        }
+        if (nseg < total) {
+            unsigned int k = ndata + slot % ALIAS_IND_PAGES;
+            s->pages[nseg] = f->pool + (size_t)k * PAGE_BYTES;
+            s->refs[nseg] = f->pool_refs[k];
         }
         return 0;
     }

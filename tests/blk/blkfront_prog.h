@@ -40,7 +40,10 @@ struct bfp_opts {
     unsigned int pool_pages; /* persistent data pages (default 128) */
     bool alias; /* benchmarks (persistent, buf NULL): requests take pool
                    pages round-robin without owning them, so more data can
-                   be in flight than the 1 MiB a process domain shares */
+                   be in flight than the 1 MiB a process domain shares;
+                   the last ALIAS_IND_PAGES pool pages are indirect pages,
+                   one per slot id modulo that count (pool_pages must be
+                   above it) */
 };
 
 /* One I/O for bfp_run.  buf NULL: the granted pages are used as they are

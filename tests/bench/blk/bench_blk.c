@@ -1,26 +1,28 @@
 /*
  * bench_blk — blkback measured through the program frontend (a process
  * domain: grants, event channels and the blkif ring, persistent grants)
- * next to an io_uring O_DIRECT loop on the same file in the same run:
+ * next to two references on the same file in the same run, both O_DIRECT:
+ * an io_uring loop (one SQE submitted per completion reaped) and fio
+ * (ioengine io_uring, its default batching, which is the same).  Shapes:
  * 4 KiB random read and write IOPS at queue depth 1 and 32, 1 MiB
- * sequential read and write MB/s, the ratio (target >= 0.9 at QD32 and
- * sequential), and event-channel sends per request in each direction
- * (target: at most one per batch).
+ * sequential read and write MB/s at depth 1; the ratio (target >= 0.9 at
+ * QD32 and sequential), and event-channel sends per request in each
+ * direction (target: at most one per batch).
  *
- * Each shape alternates the two in SLICES slices (reference, frontend,
- * reference, ...; SECONDS in all for each), so a change in the host's
- * load (our machines are shared) falls on both alike.  Besides the ratio
- * each shape prints the CPU time and the context switches (wakeups) per
- * I/O of the frontend path (program frontend + blkback + xen-hv) and of
- * the reference loop: on a busy host each wakeup waits for a CPU, and the
- * path has three per batch where the loop has one (see backends/blk's
- * README, "ceiling").
- * Shapes: the reference issues the same sizes at the same depth.  For
- * 1 MiB sequential the frontend sends each MiB as 4 indirect requests of
- * 256 KiB at once (a process domain can share only 1 MiB, so these
- * requests point at the same 64 granted pages; the data is not looked at)
- * while the reference reads or writes 1 MiB per SQE, depth 1: 1 MiB in
- * flight on both sides.
+ * Each shape alternates loop, fio and frontend in SLICES slices (SECONDS
+ * in all for each), so a change in the host's load (our machines are
+ * shared, and their disk is virtual: its speed swings 2x from second to
+ * second) falls on all alike.  The ratio is the median over the slices of
+ * the frontend's slice against the mean of the two reference slices just
+ * before it; the per-slice spread and the ratio of the totals against the
+ * faster reference are printed too.  Besides, each shape prints the CPU
+ * time and the context switches (wakeups) per I/O of the frontend path
+ * (program frontend + blkback + xen-hv) and of the loop (see
+ * backends/blk's README).
+ * The frontend issues the same sizes at the same depth: a 1 MiB I/O is one
+ * indirect request of 256 segments (a process domain can share only
+ * 1 MiB, so the requests' data pages are aliased over 64 granted pages;
+ * the data is not looked at), as the references issue 1 MiB per I/O.
  *
  * The QD32 shapes run a second time with copied grants (a frontend that
  * does not offer feature-persistent: blkback moves the data with
@@ -39,8 +41,8 @@
 
 #include "blk_harness.h"
 
-#define SECONDS 2.0
-#define SLICES  4
+#define SECONDS 3.6
+#define SLICES  12
 
 struct shape {
     const char *name;
@@ -56,8 +58,8 @@ static const struct shape shapes[] = {
     {"4k randread qd32", BLKIF_OP_READ, 4096, 32, false, 1},
     {"4k randwrite qd1", BLKIF_OP_WRITE, 4096, 1, false, 1},
     {"4k randwrite qd32", BLKIF_OP_WRITE, 4096, 32, false, 1},
-    {"1m seqread", BLKIF_OP_READ, 1u << 20, 1, true, 4},
-    {"1m seqwrite", BLKIF_OP_WRITE, 1u << 20, 1, true, 4},
+    {"1m seqread", BLKIF_OP_READ, 1u << 20, 1, true, 1},
+    {"1m seqwrite", BLKIF_OP_WRITE, 1u << 20, 1, true, 1},
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
@@ -134,6 +136,54 @@ static uint64_t ref_run(const char *path, const struct shape *s, double secs,
     free(buf);
     *elapsed = t - t0;
     return done;
+}
+
+/*
+ * The second reference: fio (ioengine io_uring, direct=1, the shape's
+ * block size and depth, random or sequential) on the same file for secs.
+ * I/Os done by fio's own count (*elapsed: its runtime, s); 0 when fio is
+ * not installed or failed.
+ */
+static uint64_t fio_run(const char *path, const struct shape *s, double secs,
+                        double *elapsed)
+{
+    static const char *const rw[2][2] = {{"randread", "randwrite"},
+                                         {"read", "write"}};
+    bool wr = s->op != BLKIF_OP_READ;
+    char cmd[512], line[4096];
+    unsigned long long ios = 0, ms = 0;
+    FILE *p;
+
+    *elapsed = 0;
+    snprintf(cmd, sizeof(cmd),
+             "fio --name=ref --filename=%s --direct=1 --ioengine=io_uring "
+             "--rw=%s --bs=%u --iodepth=%u --runtime=%ums --time_based "
+             "--output-format=terse --terse-version=3 2>/dev/null",
+             path, rw[s->seq][wr], s->bytes, s->depth,
+             (unsigned int)(secs * 1000));
+    if (!(p = popen(cmd, "r")))
+        return 0;
+    while (fgets(line, sizeof(line), p)) {
+        /* Terse v3: read total I/O (KiB) is field 6, runtime (ms) 9;
+         * write total I/O field 47, runtime 50 (fio's HOWTO). */
+        char *f = line, *tok;
+        unsigned int i = 1;
+        unsigned long long kib = 0;
+
+        while ((tok = strsep(&f, ";"))) {
+            if (i == (wr ? 47u : 6u))
+                kib = strtoull(tok, NULL, 10);
+            if (i == (wr ? 50u : 9u))
+                ms = strtoull(tok, NULL, 10);
+            i++;
+        }
+        if (ms)
+            ios = kib * 1024 / s->bytes;
+    }
+    if (pclose(p) != 0)
+        return 0;
+    *elapsed = ms / 1e3;
+    return ios;
 }
 
 /* CPU time (ns) and context switches of a process, all its threads. */
@@ -326,7 +376,10 @@ static void fe_bench(struct xs_handle *xs, void *argp)
         unsigned int k = sl / SLICES;
         const struct shape *s = &shapes[k];
         uint32_t req_bytes = s->bytes / s->split;
-        static uint64_t x = 88172645463325252ull, pos;
+        /* Its own offsets: were they the reference's, the frontend would
+         * read right after it what it has just read (a warm cache below
+         * the file would favour the frontend). */
+        static uint64_t x = 0x9e3779b97f4a7c15ull, pos;
         uint64_t done = 0;
         struct bfp_stats st0, st1;
         double t0, t = 0;
@@ -338,6 +391,8 @@ static void fe_bench(struct xs_handle *xs, void *argp)
             continue;
         if (read(a->go_fd, &c, 1) != 1)
             return;
+        if (!pos) /* sequential: from the other half of the file */
+            pos = file_bytes / 2;
         bfp_get_stats(f, &st0);
         t0 = now_s();
         do {
@@ -411,24 +466,34 @@ static void run_frontend(struct fe_arg *a, bool copied)
     for (unsigned int k = 0; k < NSHAPES; k++) {
         const struct shape *s = &shapes[k];
         unsigned int idx;
-        double ref_t = 0, fe_t = 0, el, iops, ref;
+        double ref_t = 0, fe_t = 0, fio_t = 0, el, iops, ref, fio, best, med;
         unsigned long long sends = 0, reqs = 0, ops, sn, ev, rq;
-        uint64_t ref_ops = 0, fe_ops = 0;
+        uint64_t ref_ops = 0, fe_ops = 0, fio_ops = 0;
         struct pstat r0, r1, p0, p1, rs = {0, 0};
         char line[200];
         bool failed = false;
+        /* Per slice: the frontend's rate over the references' mean. */
+        double sl_ratio[SLICES];
+        unsigned int nsl = 0;
 
         if ((copied && !copied_shape(k)) || !shape_on(k))
             continue;
         be_counters(a->devid, &bin0, &bout0);
         p0 = path_stat(c.pid);
         for (unsigned int sl = 0; sl < SLICES && !failed; sl++) {
+            uint64_t n1, n2;
+            double e1, e2, refs;
+
             r0 = pstat_of(0);
-            ref_ops += ref_run(a->path, s, SECONDS / SLICES, &el);
+            n1 = ref_run(a->path, s, SECONDS / SLICES, &e1);
             r1 = pstat_of(0);
             rs.cpu_ns += r1.cpu_ns - r0.cpu_ns;
             rs.csw += r1.csw - r0.csw;
-            ref_t += el;
+            ref_ops += n1;
+            ref_t += e1;
+            n2 = fio_run(a->path, s, SECONDS / SLICES, &e2);
+            fio_ops += n2;
+            fio_t += e2;
             if (write(go[1], "g", 1) != 1 || !fgets(line, sizeof(line), rf) ||
                 sscanf(line, "%u %llu %lf %llu %llu %llu", &idx, &ops, &el, &sn,
                        &ev, &rq) != 6) {
@@ -437,6 +502,10 @@ static void run_frontend(struct fe_arg *a, bool copied)
             }
             fe_ops += ops;
             fe_t += el;
+            refs = (e1 > 0 ? n1 / e1 : 0) + (e2 > 0 ? n2 / e2 : 0);
+            refs /= (e1 > 0) + (e2 > 0) ? (double)((e1 > 0) + (e2 > 0)) : 1;
+            if (refs > 0 && el > 0)
+                sl_ratio[nsl++] = ops / el / refs;
             sends += sn;
             reqs += rq;
         }
@@ -448,16 +517,37 @@ static void run_frontend(struct fe_arg *a, bool copied)
         be_counters(a->devid, &bin1, &bout1);
         iops = fe_t > 0 ? fe_ops / fe_t : 0;
         ref = ref_t > 0 ? ref_ops / ref_t : 0;
+        fio = fio_t > 0 ? fio_ops / fio_t : 0;
+        /* The host's disk swings by 2x from second to second (it is
+         * virtual), so the ratio is the median over the slices of the
+         * frontend's slice against the two references' slices just
+         * before it (their mean); the spread is printed, and so is the
+         * ratio of the totals against the faster reference. */
+        for (unsigned int i = 1; i < nsl; i++)
+            for (unsigned int j = i; j > 0 && sl_ratio[j - 1] > sl_ratio[j];
+                 j--) {
+                double t = sl_ratio[j];
+                sl_ratio[j] = sl_ratio[j - 1];
+                sl_ratio[j - 1] = t;
+            }
+        med = !nsl      ? 0
+              : nsl % 2 ? sl_ratio[nsl / 2]
+                        : (sl_ratio[nsl / 2 - 1] + sl_ratio[nsl / 2]) / 2;
+        best = fio > ref ? fio : ref;
         if (s->seq)
             printf("bench blk: %-18s %-13s frontend %8.1f MB/s  io_uring "
-                   "%8.1f MB/s  ratio %.2f (target >= 0.9)\n",
+                   "%8.1f MB/s  fio %8.1f MB/s  ratio %.2f%s\n",
                    s->name, mode, iops * s->bytes / 1e6, ref * s->bytes / 1e6,
-                   ref > 0 ? iops / ref : 0);
+                   fio * s->bytes / 1e6, med, " (target >= 0.9)");
         else
             printf("bench blk: %-18s %-13s frontend %8.0f IOPS  io_uring "
-                   "%8.0f IOPS  ratio %.2f%s\n",
-                   s->name, mode, iops, ref, ref > 0 ? iops / ref : 0,
+                   "%8.0f IOPS  fio %8.0f IOPS  ratio %.2f%s\n",
+                   s->name, mode, iops, ref, fio, med,
                    s->depth > 1 && !copied ? " (target >= 0.9)" : "");
+        printf("bench blk: %-18s %-13s ratio per slice %.2f-%.2f (%u "
+               "slices); totals against the faster reference %.2f\n",
+               s->name, mode, nsl ? sl_ratio[0] : 0,
+               nsl ? sl_ratio[nsl - 1] : 0, nsl, best > 0 ? iops / best : 0);
         printf("bench blk: %-18s %-13s event-channel sends per request: "
                "frontend->backend %.3f, backend->frontend %.3f (requests "
                "%llu, depth %u; target <= 1 per batch)\n",
