@@ -197,18 +197,23 @@ project_files() {
             backends/console/xenconsoled backends/console/xenconsole \
             toolstack/xl/xl toolstack/xencommons toolstack/xlcfg-check \
             backends/blk/blkback \
-            tests/guest/run-guest.sh tests/tap-run.sh; do
+            tests/guest/run-guest.sh tests/tap-run.sh \
+            tests/dom0/blkfront/pattern.h; do
             [ -f "$f" ] && echo "$f"
         done
-        # xenstore's command-line clients (xenstore-read ...): binaries.
-        find xenstore -maxdepth 2 -type f -perm -u+x ! -name '*.sh' \
-            ! -name '*.[ch]' 2>/dev/null
+        # xenstore's command-line clients: the xenstore binary and its
+        # xenstore-read ... symlinks (copied as files: it looks at argv[0]).
+        find xenstore -maxdepth 2 \( -type f -o -type l \) -perm -u+x \
+            ! -name '*.sh' ! -name '*.[ch]' 2>/dev/null
         find examples -type f 2>/dev/null
         find frontends -name '*.elf' 2>/dev/null
         find tests/guest -name '*.elf' -o -name test.conf 2>/dev/null
         find tests/dom0 \( -name '*.elf' -o -name 'test_*' \) -type f \
             -perm -u+x ! -name '*.c' 2>/dev/null
         find tests/lab -type f 2>/dev/null
+        # The toolstack tests (lab.toolstack-tests); their guests are the
+        # .elf files above, pattern.h gives test_xl_blkback its disk size.
+        find tests/toolstack -name '*.sh' -type f 2>/dev/null
     ) | LC_ALL=C sort -u
 }
 
