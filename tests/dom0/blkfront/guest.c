@@ -223,7 +223,8 @@ static void bench(struct blk_dev *dev, uint64_t seed)
     fails += rand_4k(dev, BLK_WRITE, 32, 8, &x);
     blk_get_stats(dev, &b);
     diag("bench: %llu requests, %llu notifications, %llu events "
-         "(guest ring 0 is emulated at ~2 M instructions/s on kvm_pvm)",
+         "(the guest kernel runs emulated: ring 0 on kvm_pvm, all of it "
+         "in the lab's QEMU TCG)",
          (unsigned long long)(b.requests - a.requests),
          (unsigned long long)(b.notify - a.notify),
          (unsigned long long)(b.events - a.events));
