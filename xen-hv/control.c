@@ -110,6 +110,7 @@ struct control {
     struct vdom *dom0;
     struct vdom *pdoms;
     domid_t next_pdom;
+    domid_t domid_rover; /* the last id DOMAIN_CREATE chose itself */
     struct conn *conns;
 };
 
@@ -1017,7 +1018,14 @@ static void priv_op(struct conn *k, const struct xenhv_msg *m,
     reply(k, m, -XEN_ENOSYS, NULL, 0, -1);
 }
 
-/* XENHV_OP_DOMAIN_CREATE: a new paused domain with the lowest free id. */
+/*
+ * XENHV_OP_DOMAIN_CREATE: a new paused domain.  Without a requested id it
+ * gets the first free id after the one chosen last time, wrapping to 1
+ * past GUEST_MAX_DOMID, as Xen's XEN_DOMCTL_createdomain does: a
+ * destroyed domain's id is not handed out again at once, so a tool still
+ * holding the old id (a console client, a watch) cannot reach the new
+ * domain by mistake.
+ */
 /* Returns the new domid, or 0 when nothing was created. */
 static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
                                  const uint8_t *payload)
@@ -1063,10 +1071,15 @@ static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
                                        : 0;
         domid = r.domid;
     } else {
-        for (domid = 1; domid <= GUEST_MAX_DOMID; domid++)
+        uint32_t tries;
+
+        domid = c->domid_rover;
+        for (tries = 0; tries < GUEST_MAX_DOMID; tries++) {
+            domid = domid >= GUEST_MAX_DOMID ? 1 : domid + 1;
             if (!hosted_find(c, domid))
                 break;
-        rc = domid > GUEST_MAX_DOMID ? -XEN_ENOSPC : 0;
+        }
+        rc = tries == GUEST_MAX_DOMID ? -XEN_ENOSPC : 0;
     }
     h = rc ? NULL : calloc(1, sizeof(*h));
     if (!h) {
@@ -1083,6 +1096,8 @@ static uint32_t domain_create_op(struct conn *k, const struct xenhv_msg *m,
         return 0;
     }
     h->d = d;
+    if (!r.domid)
+        c->domid_rover = (domid_t)domid;
     d->peers = &c->peers;
     for (unsigned int i = 0; i < sizeof(r.handle); i++)
         if (r.handle[i]) {

@@ -440,6 +440,60 @@ static int read_node_u64(struct cons *c, xs_transaction_t t, const char *rel,
 }
 
 /* Open the pty: raw, non-blocking master; we keep the slave open. */
+
+/*
+ * Write value at path (a key in a domain's console directory) only while
+ * that directory still exists, in one transaction: a toolstack that
+ * removed the domain's nodes meanwhile (a failed or destroyed domain)
+ * must not find them made again by us.  1 written, 0 the directory is
+ * gone, -1 with errno on a xenstore error.
+ */
+static int tty_publish(struct xs_handle *xs, const char *path,
+                       const char *value)
+{
+    char dir[128];
+    const char *slash = strrchr(path, '/');
+
+    if (!slash || (size_t)(slash - path) >= sizeof(dir)) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = 0;
+    for (int tries = 0; tries < 8; tries++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+        unsigned int n;
+        char **ents;
+        bool ok;
+
+        if (t == XBT_NULL)
+            return -1;
+        ents = xs_directory(xs, t, dir, &n);
+        if (!ents) {
+            int e = errno;
+            xs_transaction_end(xs, t, true);
+            if (e == ENOENT)
+                return 0;
+            errno = e;
+            return -1;
+        }
+        free(ents);
+        ok = xs_write(xs, t, path, value, strlen(value));
+        if (!ok) {
+            int e = errno;
+            xs_transaction_end(xs, t, true);
+            errno = e;
+            return -1;
+        }
+        if (xs_transaction_end(xs, t, false))
+            return 1;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 static int cons_open_pty(struct cons *c)
 {
     struct termios t;
@@ -471,7 +525,7 @@ static int cons_open_pty(struct cons *c)
     event_add(c->pty.rev, NULL);
     /* docs/misc/xenstore-paths: ~/console/tty names the pty. */
     snprintf(path, sizeof(path), "/local/domain/%u/console/tty", c->domid);
-    if (!xs_write(c->cfg->xs, XBT_NULL, path, c->tty, strlen(c->tty)))
+    if (tty_publish(c->cfg->xs, path, c->tty) < 0)
         fprintf(stderr, "xenconsoled: domain %u: writing %s: %s\n", c->domid,
                 path, strerror(errno));
 out:

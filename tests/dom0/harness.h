@@ -40,15 +40,22 @@ static inline int wait_event(xenevtchn_handle *h, int ms)
 static struct privcmd_conn pc __attribute__((unused));
 static const char *image __attribute__((unused)); /* the kernel build() loads */
 
-static inline int create(const char *name)
+/* A new paused domain: id domid (0: xen-hv chooses); its id or -1. */
+static inline int create_as(const char *name, uint32_t want)
 {
-    struct xenhv_domain_create_req r = {.memory_mib = 32, .vcpus = 1};
+    struct xenhv_domain_create_req r = {
+        .memory_mib = 32, .vcpus = 1, .domid = want};
     uint32_t domid = 0;
     snprintf(r.name, sizeof(r.name), "%s", name);
     if (privcmd_call(&pc, XENHV_OP_DOMAIN_CREATE, &r, sizeof(r), &domid,
                      sizeof(domid), NULL, NULL))
         return -1;
     return (int)domid;
+}
+
+static inline int create(const char *name)
+{
+    return create_as(name, 0);
 }
 
 static inline int build(int domid, const char *cmdline)

@@ -42,7 +42,7 @@ ok "$(nothing_left; echo $?)" "nothing left after destroy (xl list, xenstore, sa
 # ---- a guest test image ----
 cfg "$T/g.cfg" gtest "$GTEST" 'on_poweroff = "preserve"' 'vcpus = 1'
 xl create "$T/g.cfg"
-like "$RC:$ERR" "^0:Parsing config from .*Started domain gtest \(id=1\)" \
+like "$RC:$ERR" "^0:Parsing config from .*Started domain gtest \(id=2\)" \
     "create gtest: xl's messages"
 wait_for 10 sh -c "[ \"\$($XL list | awk '\$1==\"gtest\"{print \$5}')\" = '---s--' ]"
 xl console -t serial gtest
@@ -60,7 +60,7 @@ cfg "$T/long.cfg" long "$LONG" 'cmdline = "role=main"' 'vcpus = 1' \
 xl create -q "$T/long.cfg"
 is "$RC" 0 "create long (maxmem 48)"
 D=$("$XL" domid long)
-is "$D" 1 "xl domid long"
+is "$D" 3 "xl domid long (ids 1 and 2 were hello's and gtest's: a freed id is not reused at once, as on Xen)"
 xl domname "$D"
 is "$OUT" long "xl domname $D"
 is "$("$XSREAD" /local/domain/$D/name)" long "xenstore: name"

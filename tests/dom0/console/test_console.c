@@ -240,6 +240,9 @@ static int wr(int d, const char *rel, const char *value)
     return wr_t(XBT_NULL, d, rel, value);
 }
 
+/* guest_setup()'s domid: 0, xen-hv chooses (never a freed id at once). */
+static uint32_t reuse_domid;
+
 /* How guest_setup() writes ~/console (NULL fields: the right values). */
 struct console_nodes {
     const char *ring_ref, *port, *type;
@@ -291,7 +294,7 @@ static int guest_setup(const char *name, const char *cmdline,
     struct xs_permissions home = {.perms = XS_PERM_NONE};
     xen_pfn_t gfns[2] = {CONSOLE_TEST_GFN, STORE_TEST_GFN};
     char path[64];
-    int d = create(name), cport, sport, rc = 0;
+    int d = create_as(name, reuse_domid), cport, sport, rc = 0;
     void *pages;
 
     if (d <= 0 || build(d, cmdline) != 0)
@@ -714,7 +717,9 @@ static void test_limit(pid_t xcd)
     kill(xcd, SIGSTOP);
     simple(XENHV_OP_DOMAIN_DESTROY, d);
     xs_release_domain(xs, (unsigned int)d);
+    reuse_domid = (uint32_t)d; /* Xen would not pick it itself so soon */
     d2 = guest_start("con-reuse", "role=main");
+    reuse_domid = 0;
     kill(xcd, SIGCONT);
     fd = d2 == d && wait_console(d2, "MAIN-READY") &&
                  wait_path(sock_of(d2), 1, 5000)
