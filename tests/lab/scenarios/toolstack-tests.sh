@@ -4,8 +4,8 @@
 # private daemons) on the lab's real SVM KVM, each judged by
 # tests/tap-run.sh as make check does on the host; one TAP line per test.
 # The lab has everything they need, so a test that skips itself here
-# (1..0 # SKIP) is 'not ok'; a check a test skips inside (vcpu-pin with
-# one lab CPU: the CTest wrapper gives the lab two) is shown as a comment.
+# (1..0 # SKIP) is 'not ok'; a check a test skips inside (vcpu-pin to CPU
+# 1 with the lab's one CPU) is shown as a comment.
 # Runs in XEN_ROOT, as root.
 . tests/lab/scenarios/lib.sh
 # Seconds one test may take (each takes 2-20 s here): a test that hangs
