@@ -4,10 +4,11 @@
  * Each queue of a connection has its own back ring, event channel handle
  * and io_uring.  An event from the frontend takes every request on the
  * ring (each copied once out of the shared page, then validated), queues
- * one SQE per request (two for a barrier with data) and submits the whole
- * batch with one io_uring_submit.  Completions arrive on an eventfd; their
- * responses are pushed together and the frontend is notified once, only
- * when it asked (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY).
+ * one SQE per request (two for a barrier with data) and submits them
+ * every cfg.submit_batch SQEs (default 4) and at the end of the batch.
+ * Completions arrive on an eventfd; their responses are pushed together and the
+ * frontend is notified once, only when it asked
+ * (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY).
  *
  * Grants: with feature-persistent the frontend reuses its grants, so each
  * is mapped once (xengnttab_map_domain_grant_refs, read-write) and kept in
@@ -663,6 +664,12 @@ static void queue_take(struct blk_queue *q)
             br->req_cons++;
             q->conn->st.requests++;
             req_start(q, r, &req);
+            /* Start the disk on the first requests of a long batch. */
+            if (q->conn->cfg.submit_batch &&
+                io_uring_sq_ready(&q->uring) >= q->conn->cfg.submit_batch) {
+                io_uring_submit(&q->uring);
+                q->conn->st.submits++;
+            }
         }
         if (br->req_cons != rp)
             break; /* no room: completions call us again */

@@ -87,8 +87,11 @@ static struct {
     const char *be_root;
     bool direct;
     bool lost_xs;
+    unsigned int submit_batch;
     struct vbd *vbds;
-} g = {.be_root = "/local/domain/0/backend/vbd", .direct = true};
+} g = {.be_root = "/local/domain/0/backend/vbd",
+       .direct = true,
+       .submit_batch = BLK_SUBMIT_BATCH};
 
 void blk_log(const char *fmt, ...)
 {
@@ -282,7 +285,9 @@ static int read_queue(struct vbd *v, const char *dir, unsigned int order,
 
 static void vbd_connect(struct vbd *v)
 {
-    struct blk_conn_cfg cfg = {.fe_domid = v->fe_domid, .name = v->name};
+    struct blk_conn_cfg cfg = {.fe_domid = v->fe_domid,
+                               .name = v->name,
+                               .submit_batch = g.submit_batch};
     char *proto = xs_get(v->fe_path, "protocol");
     long long nq, order, pers;
     char dir[200];
@@ -621,11 +626,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: blkback [-N|--no-fork] [--pid-file FILE] "
-               "[--log-file FILE]\n"
-               "               [--no-direct] [--backend-root PATH]\n"
-               "  --no-direct     buffered I/O instead of O_DIRECT\n"
-               "  --backend-root  default /local/domain/0/backend/vbd\n");
+    fprintf(f,
+            "usage: blkback [-N|--no-fork] [--pid-file FILE] "
+            "[--log-file FILE]\n"
+            "               [--no-direct] [--backend-root PATH] "
+            "[--submit-batch N]\n"
+            "  --no-direct     buffered I/O instead of O_DIRECT\n"
+            "  --backend-root  default /local/domain/0/backend/vbd\n"
+            "  --submit-batch  SQEs per io_uring submit within a ring "
+            "batch (0: the whole\n"
+            "                  batch at once; default %u)\n",
+            BLK_SUBMIT_BATCH);
 }
 
 int main(int argc, char **argv)
@@ -636,6 +647,7 @@ int main(int argc, char **argv)
         {"log-file", required_argument, NULL, 'l'},
         {"no-direct", no_argument, NULL, 'd'},
         {"backend-root", required_argument, NULL, 'b'},
+        {"submit-batch", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -661,6 +673,19 @@ int main(int argc, char **argv)
         case 'b':
             g.be_root = optarg;
             break;
+        case 's': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || n > 4096) {
+                fprintf(stderr,
+                        "blkback: --submit-batch %s: want a number "
+                        "0..4096\n",
+                        optarg);
+                return 2;
+            }
+            g.submit_batch = (unsigned int)n;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

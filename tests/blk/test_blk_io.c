@@ -235,7 +235,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(10 * 5 + 12 + 8 + 5);
+    tap_plan(10 * 5 + 12 + 8 + 6);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -310,6 +310,12 @@ int main(void)
                  "| grep -q no-direct",
                  getenv("XEN_ROOT") ? getenv("XEN_ROOT") : "../..");
         is_int(WEXITSTATUS(system(cmd)), 0, "--help lists the options");
+        snprintf(cmd, sizeof(cmd),
+                 "%s/backends/blk/blkback --submit-batch 4x 2>&1 "
+                 "| grep -q 'submit-batch 4x: want a number'",
+                 getenv("XEN_ROOT") ? getenv("XEN_ROOT") : "../..");
+        is_int(WEXITSTATUS(system(cmd)), 0,
+               "--submit-batch 4x: refused, saying what it wants");
     }
     blk_env_stop();
     return tap_done();
