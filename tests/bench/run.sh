@@ -178,6 +178,26 @@ else
     echo "bench blk: needs root, tests/bench/blk/bench_blk and blkback built, nothing measured"
 fi
 
+# lab_bench SCENARIO NAME LABEL: run a lab scenario (tests/lab) and print
+# its '# bench NAME:' lines as 'bench NAME: LABEL...', its TAP results as
+# 'bench NAME: lab: ...', or why nothing was measured.
+lab_bench() {
+    local log status
+    log=$(mktemp)
+    "$ROOT/tests/lab/run-lab.sh" "$1" >"$log" 2>&1
+    status=$?
+    if [ $status -eq 77 ]; then
+        echo "bench $2: lab not available, nothing measured:" \
+            "$(sed -n 's/^1\.\.0 *# *SKIP *//p' "$log" | head -n 1)"
+    else
+        sed -n "s/^# bench $2: */bench $2: $3/p" "$log"
+        grep -E '^(ok|not ok) ' "$log" | sed "s/^/bench $2: lab: /"
+        [ $status -eq 0 ] ||
+            echo "bench $2: lab run failed (status $status; serial log in build/lab/$1.log)"
+    fi
+    rm -f "$log"
+}
+
 # The same block workload from our guest kernel's blkfront (issue 6, for
 # honesty): tests/dom0/blkfront's guest through blkback, on the host's
 # /dev/kvm when it has one, else in the lab VM (scenario blkfront-bench,
@@ -190,18 +210,7 @@ if [ "$(id -u)" = 0 ] && [ -w /dev/kvm ] && [ -x "$bf" ]; then
     XENHV=$XENHV sh "$ROOT/tests/tap-run.sh" "$bf" "$DOM0/blkfront" 2>&1 |
         sed -n 's/^# guest: # bench: */bench blk_guest: (host kvm) /p'
 else
-    lab_log=$(mktemp)
-    "$ROOT/tests/lab/run-lab.sh" blkfront-bench >"$lab_log" 2>&1
-    lab_status=$?
-    if [ $lab_status -eq 77 ]; then
-        echo "bench blk_guest: no /dev/kvm here and the lab is not available:" \
-            "$(sed -n 's/^1\.\.0 *# *SKIP *//p' "$lab_log" | head -n 1)"
-    else
-        sed -n 's/^# bench blk_guest: /bench blk_guest: (lab, TCG) /p' "$lab_log"
-        [ $lab_status -eq 0 ] ||
-            echo "bench blk_guest: lab run failed (status $lab_status; serial log in build/lab/blkfront-bench.log)"
-    fi
-    rm -f "$lab_log"
+    lab_bench blkfront-bench blk_guest "(lab, TCG) "
 fi
 
 # xenstore (tests/bench/xenstore/bench_xs.c): xenstored over its Unix
@@ -227,16 +236,4 @@ fi
 # scenario linux-bootbench: QEMU TCG with nested SVM, ~2-5 min); median
 # seconds of each and the ratio.  Skipped with the reason when the lab
 # cannot be built (no qemu-system-x86 or busybox-static, project not built).
-lab_log=$(mktemp)
-"$ROOT/tests/lab/run-lab.sh" linux-bootbench >"$lab_log" 2>&1
-lab_status=$?
-if [ $lab_status -eq 77 ]; then
-    echo "bench linux_boot: lab not available, nothing measured:" \
-        "$(sed -n 's/^1\.\.0 *# *SKIP *//p' "$lab_log" | head -n 1)"
-else
-    sed -n 's/^# bench linux_boot:/bench linux_boot:/p' "$lab_log"
-    grep -E '^(ok|not ok) ' "$lab_log" | sed 's/^/bench linux_boot: lab: /'
-    [ $lab_status -eq 0 ] ||
-        echo "bench linux_boot: lab run failed (status $lab_status; serial log in build/lab/linux-bootbench.log)"
-fi
-rm -f "$lab_log"
+lab_bench linux-bootbench linux_boot ""
