@@ -6,8 +6,8 @@
  * ring (each copied once out of the shared page, then validated), queues
  * one SQE per request (two for a barrier with data) and submits them
  * every cfg.submit_batch SQEs (default 4) and at the end of the batch.
- * Completions arrive on an eventfd; their responses are pushed together and the
- * frontend is notified once, only when it asked
+ * Completions arrive on an eventfd; their responses are pushed together
+ * and the frontend is notified once, only when it asked
  * (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY).
  *
  * Grants: with feature-persistent the frontend reuses its grants, so each
