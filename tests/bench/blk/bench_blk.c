@@ -483,6 +483,7 @@ static void run_frontend(struct fe_arg *a, bool copied)
         for (unsigned int sl = 0; sl < SLICES && !failed; sl++) {
             uint64_t n1, n2;
             double e1, e2, refs;
+            int nref;
 
             r0 = pstat_of(0);
             n1 = ref_run(a->path, s, SECONDS / SLICES, &e1);
@@ -502,8 +503,11 @@ static void run_frontend(struct fe_arg *a, bool copied)
             }
             fe_ops += ops;
             fe_t += el;
-            refs = (e1 > 0 ? n1 / e1 : 0) + (e2 > 0 ? n2 / e2 : 0);
-            refs /= (e1 > 0) + (e2 > 0) ? (double)((e1 > 0) + (e2 > 0)) : 1;
+            /* The mean rate of the references that ran (fio may not). */
+            nref = (e1 > 0) + (e2 > 0);
+            refs =
+                nref ? ((e1 > 0 ? n1 / e1 : 0) + (e2 > 0 ? n2 / e2 : 0)) / nref
+                     : 0;
             if (refs > 0 && el > 0)
                 sl_ratio[nsl++] = ops / el / refs;
             sends += sn;
