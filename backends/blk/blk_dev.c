@@ -557,8 +557,13 @@ static void req_start(struct blk_queue *q, struct blk_req *r,
         r->io_op = ind->indirect_op;
         r->nsegs = ind->nr_segments;
         sector = ind->sector_number;
-        if ((r->io_op != BLKIF_OP_READ && r->io_op != BLKIF_OP_WRITE) ||
-            r->nsegs == 0 || r->nsegs > BLK_MAX_INDIRECT_SEGS)
+        if (r->io_op != BLKIF_OP_READ && r->io_op != BLKIF_OP_WRITE)
+            goto fail;
+        /* The response names the operation done, READ or WRITE, not
+         * INDIRECT: Linux's blkfront (blkif_interrupt) disables the
+         * device on any other, and Linux's blkback answers so. */
+        r->op = r->io_op;
+        if (r->nsegs == 0 || r->nsegs > BLK_MAX_INDIRECT_SEGS)
             goto fail;
         if (req_copy_indirect(r, ind->indirect_grefs, r->nsegs))
             goto fail;

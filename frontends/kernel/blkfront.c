@@ -621,10 +621,11 @@ static int queue_poll(struct blk_dev *dev, struct blk_queue *q)
                 return -XEN_EIO;
             }
             sl = &q->slot[r.id];
-            if (r.operation != sl->op &&
-                !(sl->op == BLKIF_OP_INDIRECT && r.operation == sl->inner_op)) {
-                printf("blkfront: response op %u for request op %u\n",
-                       r.operation, sl->op);
+            /* The operation done: an indirect request's inner one (as
+             * Linux's blkfront checks, blkif_interrupt). */
+            if (r.operation != sl->inner_op) {
+                printf("blkfront: response op %u for request op %u/%u\n",
+                       r.operation, sl->op, sl->inner_op);
                 return -XEN_EIO;
             }
             q->ring.rsp_cons = i + 1;

@@ -551,6 +551,13 @@ static unsigned int reap(struct bfp *f)
                 continue; /* not ours: ignore */
             s = &f->slots[rsp.id];
             s->io->status = rsp.status;
+            /* As Linux's blkfront: the response names the operation done
+             * (READ or WRITE for an indirect request); any other is an
+             * error, counted. */
+            if (rsp.operation != s->io->op) {
+                s->io->status = BLKIF_RSP_ERROR;
+                f->st.bad_rsp_op++;
+            }
             if (rsp.status == BLKIF_RSP_OKAY && s->io->buf &&
                 s->io->op == BLKIF_OP_READ)
                 for (unsigned int i = 0; i * 8 < s->io->nsects; i++) {

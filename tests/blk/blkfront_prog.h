@@ -59,6 +59,7 @@ struct bfp_io {
 /* Counters of one frontend. */
 struct bfp_stats {
     uint64_t requests, notify_out, notify_in, reconnects;
+    uint64_t bad_rsp_op; /* responses naming another operation: ERROR */
 };
 
 struct bfp;

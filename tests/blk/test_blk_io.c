@@ -63,7 +63,7 @@ static struct bfp *attach(struct xs_handle *xs, uint32_t devid,
     return f;
 }
 
-/* 10 checks. */
+/* 11 checks. */
 static void rw_scenario(struct xs_handle *xs, void *argp)
 {
     struct rw_arg *a = argp;
@@ -74,6 +74,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     uint8_t *bufs[8];
     bool all_ok = true, rd_ok = true, match = true, indirect = false;
     uint64_t stripe = DISK_BYTES / 512 / 8;
+    struct bfp_stats st;
     struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
 
     if (!f || !model)
@@ -123,6 +124,11 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     }
     c_ok(rd_ok, "%u random reads answered OKAY", a->rounds * 8);
     c_ok(match, "what was read is what the file holds");
+    bfp_get_stats(f, &st);
+    c_ok(st.bad_rsp_op == 0,
+         "every response names the operation done (%llu did not): READ or "
+         "WRITE for an indirect one, as Linux's blkfront requires",
+         (unsigned long long)st.bad_rsp_op);
     c_ok(bfp_feature(f, "feature-persistent") &&
              bfp_feature(f, "feature-flush-cache") &&
              bfp_max_indirect(f) == 256,
@@ -235,7 +241,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(10 * 5 + 12 + 8 + 6);
+    tap_plan(11 * 5 + 12 + 8 + 6);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -245,11 +251,11 @@ int main(void)
     }
     a[0].opts = (struct bfp_opts){.persistent = true};
     c1 = blk_child_start(rw_scenario, &a[0]);
-    blk_child_finish(c1, 10, "persistent grants, one-page ring");
+    blk_child_finish(c1, 11, "persistent grants, one-page ring");
     a[1].opts =
         (struct bfp_opts){.persistent = false, .order = 2, .nr_queues = 2};
     c1 = blk_child_start(rw_scenario, &a[1]);
-    blk_child_finish(c1, 10, "copied grants, 4-page rings, 2 queues");
+    blk_child_finish(c1, 11, "copied grants, 4-page rings, 2 queues");
 
     a[2].opts = (struct bfp_opts){.persistent = true};
     c1 = blk_child_start(flush_scenario, &a[2]);
@@ -263,8 +269,8 @@ int main(void)
     a[5].opts = (struct bfp_opts){.persistent = false};
     c1 = blk_child_start(rw_scenario, &a[4]);
     c2 = blk_child_start(rw_scenario, &a[5]);
-    blk_child_finish(c1, 10, "two at once, first");
-    blk_child_finish(c2, 10, "two at once, second");
+    blk_child_finish(c1, 11, "two at once, first");
+    blk_child_finish(c2, 11, "two at once, second");
 
     /* A block device: a loop device over a seventh file, if we can. */
     {
@@ -287,12 +293,12 @@ int main(void)
             memcpy(loop_arg.model, loop_arg.path, sizeof(loop_arg.model));
             snprintf(loop_arg.path, sizeof(loop_arg.path), "%s", dev);
             c1 = blk_child_start(rw_scenario, &loop_arg);
-            blk_child_finish(c1, 10, "block device (loop)");
+            blk_child_finish(c1, 11, "block device (loop)");
             snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
             if (system(cmd))
                 tap_diag("losetup -d %s failed", dev);
         } else {
-            tap_skip(10, "no loop device (losetup) to serve a block device");
+            tap_skip(11, "no loop device (losetup) to serve a block device");
         }
     }
     ok(kill(env.bb, 0) == 0, "blkback still runs");

@@ -23,6 +23,9 @@ lab_run_one() {
         ;;
     *)
         echo "not ok $n - $name (status $status, $secs s)"
+        # Every failed check first (a long test's may be far from its
+        # end), then the end of what it printed.
+        grep '^not ok ' "$out" | sed 's/^/#   failed: /'
         grep -v '^ok ' "$out" | tail -n 60 | sed 's/^/#   /'
         ;;
     esac

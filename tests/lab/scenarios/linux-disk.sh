@@ -5,11 +5,13 @@
 # target=...' ] and our blkback (started by xencommons).  The guest
 # (l2.mode=disk in tests/lab/l2-init) loads xen-blkfront, reports
 # /sys/block/xvda/size, mounts the ext4, prints /host.txt, writes
-# /guest.txt with its own token, syncs, unmounts and powers off; here
+# /guest.txt with its own token and 1 MiB of random bytes to /big.bin
+# with O_DIRECT (so blkfront sends indirect requests; it reads them back),
+# syncs, unmounts and powers off; here
 # debugfs reads /guest.txt back without mounting and e2fsck checks the
 # file system.
 . tests/lab/scenarios/l2lib.sh
-echo "1..14"
+echo "1..16"
 img=/tmp/xvda.img
 src=/tmp/xvda-src
 out=/tmp/linux-disk.out
@@ -60,6 +62,9 @@ l2_check 'grep -q "^l2: disk read: written by the host $htok$" "$out.txt"' \
     "the guest reads the file the host wrote"
 l2_check 'grep -q "^l2: disk written and unmounted" "$out.txt"' \
     "the guest writes /guest.txt, syncs and unmounts"
+gsum=$(sed -n 's/^l2: direct 1 MiB read back: \([0-9a-f]\{32\}\)$/\1/p' "$out.txt")
+l2_check '[ -n "$gsum" ]' \
+    "the guest writes and reads back 1 MiB with O_DIRECT (indirect requests)"
 l2_check 'grep -q "^l2: dmesg check: clean$" "$out.txt"' \
     "dmesg: no WARNING:, BUG:, Oops or xen fail/error line"
 l2_check '[ $gone -eq 0 ] && [ $xst -eq 0 ]' \
@@ -68,6 +73,10 @@ got=$(debugfs -R 'cat /guest.txt' "$img" 2>/dev/null)
 echo "# debugfs cat /guest.txt: $got"
 l2_check '[ "$got" = "written by the guest $gtok" ]' \
     "the host reads the guest's /guest.txt after shutdown"
+hsum=$(debugfs -R 'cat /big.bin' "$img" 2>/dev/null | md5sum | cut -c1-32)
+echo "# /big.bin md5: guest $gsum, host $hsum"
+l2_check '[ -n "$gsum" ] && [ "$gsum" = "$hsum" ]' \
+    "the host reads the same 1 MiB from /big.bin"
 e2fsck -fn "$img" >/tmp/e2fsck.out 2>&1
 fst=$?
 sed 's/^/# e2fsck: /' /tmp/e2fsck.out
