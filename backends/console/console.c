@@ -543,20 +543,27 @@ static int cons_open_socket(struct cons *c)
 
     n = snprintf(c->sock_path, sizeof(c->sock_path), "%s/console-%u.sock",
                  c->cfg->run_dir, c->domid);
-    if (n < 0 || (size_t)n >= sizeof(c->sock_path)) {
+    /* Bound under a temporary name, made 0600 and listening, then renamed:
+     * the path appears only once a client can connect (a client that saw
+     * it between bind and listen was refused), and never with wider
+     * permissions. */
+    if (n < 0 || (size_t)n + 4 >= sizeof(sa.sun_path) ||
+        (size_t)n >= sizeof(c->sock_path)) {
         rc = -ENAMETOOLONG;
         goto out;
     }
-    memcpy(sa.sun_path, c->sock_path, (size_t)n + 1);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", c->sock_path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         rc = -errno;
         goto out;
     }
-    unlink(c->sock_path); /* left over by a daemon that died */
+    unlink(sa.sun_path); /* left over by a daemon that died */
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        chmod(c->sock_path, 0600) < 0 || listen(fd, 4) < 0) {
+        chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0 ||
+        rename(sa.sun_path, c->sock_path) < 0) {
         rc = -errno;
+        unlink(sa.sun_path);
         goto out;
     }
     c->listen_ev =

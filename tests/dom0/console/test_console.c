@@ -365,6 +365,7 @@ static int sock_connect(const char *path)
 
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        tap_diag("connect %s: %s", path, strerror(errno));
         close(fd);
         fd = -1;
     }
