@@ -15,7 +15,9 @@
  *   InitWait + frontend Initialised/Connected -> Connected (rings served)
  *   Connected + frontend Closing -> Closing;  + frontend Closed -> Closed
  *   Closed + frontend Initialising (online) -> InitWait   (reconnect)
- *   state Closing written by the toolstack (xl block-detach) -> Closing
+ *   state Closing written by the toolstack (xl block-detach) -> Closing,
+ *     also when it comes while we publish InitWait or Connected (those
+ *     are written in a transaction that leaves the toolstack's Closing)
  *   backend directory removed -> the device is released (hot-unplug)
  *   frontend domain gone (@releaseDomain) -> Closed, everything released
  *
@@ -155,12 +157,54 @@ static int be_printf(struct vbd *v, const char *key, const char *fmt, ...)
     return xs_write(g.xs, XBT_NULL, path, val, strlen(val)) ? 0 : -1;
 }
 
+static void vbd_disconnect(struct vbd *v);
+
+/*
+ * Write our XenbusState.  InitWait and Connected are written in a
+ * transaction that first reads the node: when it says Closing and we did
+ * not write that, the toolstack is detaching (xl block-detach writes
+ * online 0 and state Closing, maybe while we were still publishing our
+ * keys), so the node is left as it is and we take Closing instead; the
+ * caller's state machine goes on from there.  Closing and Closed are
+ * written as they are.
+ */
 static void vbd_set_state(struct vbd *v, int state)
 {
+    char path[256], val[16], *cur;
+    bool wrote = false, yield = false;
+    unsigned int len;
+
     if (v->state == state)
         return;
+    snprintf(path, sizeof(path), "%s/state", v->be_path);
+    snprintf(val, sizeof(val), "%d", state);
+    for (int tries = 0; tries < 10; tries++) {
+        xs_transaction_t t = xs_transaction_start(g.xs);
+
+        if (t == XBT_NULL)
+            break;
+        yield = false;
+        if (state == XenbusStateInitWait || state == XenbusStateConnected) {
+            cur = xs_read(g.xs, t, path, &len);
+            yield = cur && atoi(cur) == XenbusStateClosing &&
+                    v->state != XenbusStateClosing;
+            free(cur);
+        }
+        wrote = yield || xs_write(g.xs, t, path, val, strlen(val));
+        if (xs_transaction_end(g.xs, t, false))
+            break;
+        wrote = false;
+        if (errno != EAGAIN)
+            break;
+    }
+    if (yield) {
+        blk_log("%s: the toolstack set Closing: not %d", v->name, state);
+        vbd_disconnect(v);
+        v->state = XenbusStateClosing;
+        return;
+    }
     v->state = state;
-    if (be_printf(v, "state", "%d", state))
+    if (!wrote)
         blk_log("%s: writing state %d: %s", v->name, state, strerror(errno));
     else
         blk_log("%s: state %d", v->name, state);
@@ -337,14 +381,11 @@ out:
 
 static void vbd_find_frontend(struct vbd *v);
 
-static void vbd_update(struct vbd *v)
+/* One step of the state machine (see the top of this file). */
+static void vbd_step(struct vbd *v)
 {
     long long fe, be, online;
 
-    if (v->incomplete)
-        vbd_find_frontend(v);
-    if (v->bad || v->incomplete || v->dom_gone)
-        return;
     fe = xs_get_uint(v->fe_path, "state", XenbusStateUnknown, 255);
     be = xs_get_uint(v->be_path, "state", -1, 255);
     online = xs_get_uint(v->be_path, "online", 1, 1);
@@ -396,6 +437,26 @@ static void vbd_update(struct vbd *v)
     if (v->state == XenbusStateClosed && online &&
         (fe == XenbusStateInitialising || fe == XenbusStateUnknown))
         vbd_initwait(v);
+}
+
+/*
+ * A watch fired: step the device until its state holds (a step may lead
+ * to another with no further event, e.g. a detach found while publishing
+ * InitWait goes on to Closed).
+ */
+static void vbd_update(struct vbd *v)
+{
+    if (v->incomplete)
+        vbd_find_frontend(v);
+    if (v->bad || v->incomplete || v->dom_gone)
+        return;
+    for (int i = 0; i < 4; i++) {
+        int before = v->state;
+
+        vbd_step(v);
+        if (v->state == before || v->bad || v->dom_gone)
+            break;
+    }
 }
 
 /* ---- devices ---- */

@@ -121,6 +121,14 @@ static long long xs_num(struct xs_handle *xs, const char *dir, const char *key,
 int bfp_toolstack_add(struct xs_handle *xs, uint32_t fe, uint32_t devid,
                       const char *path, bool writable)
 {
+    return bfp_toolstack_add_state(xs, fe, devid, path, writable,
+                                   XenbusStateInitialising, true);
+}
+
+int bfp_toolstack_add_state(struct xs_handle *xs, uint32_t fe, uint32_t devid,
+                            const char *path, bool writable, int be_state,
+                            bool online)
+{
     char be[128], fr[96];
     struct xs_permissions perms[2] = {
         {.id = fe, .perms = XS_PERM_NONE},
@@ -141,8 +149,8 @@ int bfp_toolstack_add(struct xs_handle *xs, uint32_t fe, uint32_t devid,
         rc |= xs_printf(xs, t, be, "params", "%s", path);
         rc |= xs_printf(xs, t, be, "mode", "%s", writable ? "w" : "r");
         rc |= xs_printf(xs, t, be, "type", "phy");
-        rc |= xs_printf(xs, t, be, "online", "1");
-        rc |= xs_printf(xs, t, be, "state", "%d", XenbusStateInitialising);
+        rc |= xs_printf(xs, t, be, "online", "%d", online);
+        rc |= xs_printf(xs, t, be, "state", "%d", be_state);
         rc |= xs_printf(xs, t, fr, "backend", "%s", be);
         rc |= xs_printf(xs, t, fr, "backend-id", "0");
         rc |= xs_printf(xs, t, fr, "state", "%d", XenbusStateInitialising);

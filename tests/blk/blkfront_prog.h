@@ -74,6 +74,15 @@ struct bfp;
 int bfp_toolstack_add(struct xs_handle *xs, uint32_t fe, uint32_t devid,
                       const char *path, bool writable);
 
+/*
+ * bfp_toolstack_add_state — the same in one transaction, but with the
+ * backend's state node be_state (XenbusState) and online 0 or 1: a
+ * toolstack that detaches before the backend looked.  0 or -1.
+ */
+int bfp_toolstack_add_state(struct xs_handle *xs, uint32_t fe, uint32_t devid,
+                            const char *path, bool writable, int be_state,
+                            bool online);
+
 /* bfp_toolstack_remove — remove both directories (hot-unplug). */
 void bfp_toolstack_remove(struct xs_handle *xs, uint32_t fe, uint32_t devid);
 

@@ -47,6 +47,30 @@ static void detach(struct xs_handle *xs, uint32_t fe, uint32_t devid)
     xs_write(xs, XBT_NULL, p, "5", 1);
 }
 
+/*
+ * Watch the backend state node of fe's devid for up to 5 s: the state it
+ * settles at (Closed ends the watch), or -1 when it was ever InitWait,
+ * Initialised or Connected in between.
+ */
+static int be_state_watch(struct xs_handle *xs, uint32_t fe, uint32_t devid)
+{
+    char p[160], *v;
+    unsigned int len;
+    int st = -1;
+
+    snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%u/%u/state", fe,
+             devid);
+    for (int i = 0; i < 2500 && st != XenbusStateClosed; i++) {
+        v = xs_read(xs, XBT_NULL, p, &len);
+        st = v ? atoi(v) : -1;
+        free(v);
+        if (st >= XenbusStateInitWait && st <= XenbusStateConnected)
+            return -1;
+        usleep(2000);
+    }
+    return st;
+}
+
 static bool released(int fe, uint32_t devid)
 {
     char needle[64];
@@ -74,7 +98,7 @@ static void *busy_run(void *p)
     return NULL;
 }
 
-/* 12 checks. */
+/* 14 checks. */
 static void hotplug(struct xs_handle *xs, void *argp)
 {
     struct arg *a = argp;
@@ -145,10 +169,24 @@ static void hotplug(struct xs_handle *xs, void *argp)
     io = (struct bfp_io){.op = BLKIF_OP_READ, .nsects = 64, .buf = buf};
     c_ok(f && bfp_run(f, &io, 1, 1, 15000) == 0 && io.status == 0,
          "and reads: OKAY");
-    if (f) {
+    if (f)
         bfp_disconnect(f, 3000);
+
+    /* A detach before blkback looked (xl block-attach then block-detach
+     * at once): the device appears with state Closing and online 0. */
+    dom = f ? bfp_get_domid(f) : -1;
+    c_ok(dom > 0 &&
+             bfp_toolstack_add_state(xs, (uint32_t)dom, a->devid + 2, a->path,
+                                     true, XenbusStateClosing, false) == 0 &&
+             be_state_watch(xs, (uint32_t)dom, a->devid + 2) ==
+                 XenbusStateClosed,
+         "a device that comes detached goes Closed, never InitWait");
+    if (dom > 0)
+        bfp_toolstack_remove(xs, (uint32_t)dom, a->devid + 2);
+    c_ok(dom > 0 && released(dom, a->devid + 2),
+         "and blkback releases it once the toolstack removes it");
+    if (f)
         bfp_close(f);
-    }
 }
 
 /* 7 checks.  The parent kills and restarts blkback in between. */
@@ -248,7 +286,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(12 + 7 + 5);
+    tap_plan(14 + 7 + 5);
     for (int i = 0; i < 2; i++) {
         a[i] = (struct arg){.devid = 51712 + 16 * (uint32_t)i};
         snprintf(a[i].path, sizeof(a[i].path), "%s/disk%d.img", env.dir, i);
@@ -257,7 +295,7 @@ int main(void)
             return 1;
     }
     c = blk_child_start(hotplug, &a[0]);
-    blk_child_finish(c, 12, "hot-plug");
+    blk_child_finish(c, 14, "hot-plug");
 
     c = blk_child_start(durable, &a[1]);
     if (read(a[1].to_parent[0], &ch, 1) == 1) {
