@@ -72,22 +72,31 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     uint8_t *model = read_file(file, DISK_BYTES), *now;
     struct bfp_io io[8];
     uint8_t *bufs[8];
-    bool all_ok = true, rd_ok = true, match = true, indirect = false;
+    bool all_ok = true, rd_ok = true, match = true, indirect = false,
+         large = false;
     uint64_t stripe = DISK_BYTES / 512 / 8;
     struct bfp_stats st;
-    struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
+    struct bfp_opts o = a->opts;
+    struct bfp *f;
 
+    if (o.persistent && !o.pool_pages)
+        o.pool_pages = 200; /* room for the largest request */
+    f = attach(xs, a->devid, a->path, true, &o);
     if (!f || !model)
         return;
     c_ok(bfp_sectors(f) == DISK_BYTES / 512 && bfp_info(f) == 0,
          "sectors %llu, info %u (read-write)",
          (unsigned long long)bfp_sectors(f), bfp_info(f));
     for (int i = 0; i < 8; i++)
-        bufs[i] = malloc(64 * 4096);
+        bufs[i] = malloc(256 * 4096);
     for (unsigned int r = 0; r < a->rounds; r++) {
         /* One write per stripe: no two in flight overlap. */
         for (int i = 0; i < 8; i++) {
-            uint32_t n = rnd(&x) % 4 ? 1 + rnd(&x) % 64 : 1 + rnd(&x) % 512;
+            /* Mostly small; some indirect (> 88 sectors); some large
+             * (> 512 sectors, up to 750 KiB: 188 pages and the indirect
+             * one, in a 200-page pool). */
+            uint32_t cls = rnd(&x) % 8,
+                     n = 1 + rnd(&x) % (cls < 4 ? 64 : cls < 7 ? 512 : 1500);
             uint64_t s = i * stripe + rnd(&x) % (stripe - n);
             for (uint32_t k = 0; k < n * 512; k++)
                 bufs[i][k] = (uint8_t)rnd(&x);
@@ -95,13 +104,15 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
                 .op = BLKIF_OP_WRITE, .sector = s, .nsects = n, .buf = bufs[i]};
             memcpy(model + s * 512, bufs[i], n * 512);
             indirect |= n > 88;
+            large |= n > 512;
         }
         if (bfp_run(f, io, 8, 8, 15000))
             all_ok = false;
         for (int i = 0; i < 8; i++)
             all_ok &= io[i].status == BLKIF_RSP_OKAY;
     }
-    c_ok(all_ok && indirect, "%u random writes answered OKAY (some indirect)",
+    c_ok(all_ok && indirect && large,
+         "%u random writes answered OKAY (some indirect, some above 256 KiB)",
          a->rounds * 8);
     now = read_file(file, DISK_BYTES);
     c_ok(now && memcmp(now, model, DISK_BYTES) == 0,
@@ -109,7 +120,7 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     free(now);
     for (unsigned int r = 0; r < a->rounds; r++) {
         for (int i = 0; i < 8; i++) {
-            uint32_t n = 1 + rnd(&x) % 512;
+            uint32_t n = 1 + rnd(&x) % (i % 4 ? 512 : 1500);
             uint64_t s = rnd(&x) % (DISK_BYTES / 512 - n);
             io[i] = (struct bfp_io){
                 .op = BLKIF_OP_READ, .sector = s, .nsects = n, .buf = bufs[i]};
