@@ -62,6 +62,7 @@
 #define SEGS_PER_IPAGE (PAGE_BYTES / sizeof(struct blkif_request_segment))
 #define PGNT_SLOTS     2048u /* persistent-grant hash slots */
 #define PGNT_MAX       896u  /* xen-hv: 1024 maps a handle, rings use <= 64 */
+#define PGNT_WIN_REFS  65536u /* refs placed by number (256 MiB reserved) */
 #define TAG_XFER       1u    /* user_data bit: this SQE moves r->len bytes */
 
 struct blk_queue;
@@ -130,6 +131,9 @@ struct blk_conn {
     unsigned int nr_pgnt;
     struct pgnt_area *areas;
     unsigned int nr_areas, max_areas;
+    /* Persistent grants with refs below PGNT_WIN_REFS live at win + ref
+     * pages (see pgnt_place); the rest of it is PROT_NONE.  NULL: none. */
+    uint8_t *win;
     struct blk_conn_stats st;
 };
 
@@ -215,6 +219,39 @@ static struct pgnt *pgnt_slot(struct blk_conn *c, grant_ref_t ref)
 }
 
 /*
+ * Move the mapping of grant ref (one page at `at`, in an area xengnttab
+ * mapped) to its place in c->win, page number ref: grants with
+ * consecutive refs are then consecutive in memory, whatever order they
+ * were first used in, and a request over them becomes one iovec (the
+ * kernel pins an O_DIRECT transfer iovec by iovec; frontends tend to take
+ * their grant refs in a row).  The page's old place is reserved again
+ * (PROT_NONE), so xengnttab_unmap of the area later unmaps nothing that
+ * is not ours.  Returns where the page is now: `at` when it stays.
+ */
+static uint8_t *pgnt_place(struct blk_conn *c, grant_ref_t ref, uint8_t *at)
+{
+    uint8_t *slot;
+
+    if (!c->win || ref >= PGNT_WIN_REFS)
+        return at;
+    slot = c->win + (size_t)ref * PAGE_BYTES;
+    if (mremap(at, PAGE_BYTES, PAGE_BYTES, MREMAP_MAYMOVE | MREMAP_FIXED,
+               slot) == MAP_FAILED)
+        return at;
+    if (mmap(at, PAGE_BYTES, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+             0) == MAP_FAILED) {
+        /* The hole cannot be kept: put the page back where it was. */
+        if (mremap(slot, PAGE_BYTES, PAGE_BYTES,
+                   MREMAP_MAYMOVE | MREMAP_FIXED, at) != MAP_FAILED)
+            return at;
+        blk_log("%s: grant %u: cannot keep its mapping's place", c->name,
+                ref);
+    }
+    return slot;
+}
+
+/*
  * Fill pages[i] with the mapping of refs[i] (n of them), mapping the ones
  * not cached yet in one call.  0; -ENOSPC when the cache is full (the
  * caller copies instead); -EINVAL when a grant was refused.
@@ -256,7 +293,7 @@ static int pgnt_get(struct blk_conn *c, const grant_ref_t *refs, unsigned int n,
     for (j = 0; j < nm; j++) {
         struct pgnt *p = pgnt_slot(c, missing[j]);
         p->ref = missing[j];
-        p->page = area + (size_t)j * PAGE_BYTES;
+        p->page = pgnt_place(c, missing[j], area + (size_t)j * PAGE_BYTES);
     }
     c->nr_pgnt += nm;
     c->st.pgrants += nm;
@@ -600,6 +637,7 @@ static void req_start(struct blk_queue *q, struct blk_req *r,
     sqe = queue_sqe(q);
     if (!sqe)
         goto fail;
+    q->conn->st.iovecs += r->niov;
     switch (r->io_op) {
     case BLKIF_OP_READ:
         io_uring_prep_readv(sqe, d->fd, r->iov, r->niov, r->offset);
@@ -884,6 +922,13 @@ struct blk_conn *blk_conn_start(struct event_base *base, struct blk_disk *disk,
     c->fatal_arg = arg;
     c->ev_fatal = event_new(base, -1, 0, on_fatal, c);
     c->xgt = xengnttab_open(NULL, 0);
+    if (cfg->persistent) {
+        /* Address space only; without it grants stay where mapped. */
+        c->win = mmap(NULL, (size_t)PGNT_WIN_REFS * PAGE_BYTES, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (c->win == MAP_FAILED)
+            c->win = NULL;
+    }
     if (!c->ev_fatal || !c->xgt) {
         rc = -ENOMEM;
         goto out;
@@ -912,6 +957,9 @@ void blk_conn_stop(struct blk_conn *c)
         return;
     for (unsigned int i = 0; i < c->nr_queues; i++)
         queue_stop(&c->q[i]);
+    /* Our view of the placed grants goes first, then the grants. */
+    if (c->win)
+        munmap(c->win, (size_t)PGNT_WIN_REFS * PAGE_BYTES);
     for (unsigned int i = 0; c->xgt && i < c->nr_areas; i++)
         xengnttab_unmap(c->xgt, c->areas[i].addr, c->areas[i].count);
     if (c->xgt)

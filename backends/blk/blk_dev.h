@@ -76,6 +76,8 @@ struct blk_conn_stats {
     uint64_t notify_out; /* event-channel sends to the frontend */
     uint64_t submits;    /* io_uring_submit calls */
     uint64_t pgrants;    /* persistent grants mapped */
+    uint64_t iovecs;     /* iovec entries of the reads and writes queued
+                            (segments, fewer where mappings touch) */
 };
 
 struct blk_conn;

@@ -219,11 +219,11 @@ static void vbd_log_stats(struct vbd *v)
 
     blk_conn_get_stats(v->conn, &st);
     blk_log("stats %s requests=%llu errors=%llu notify_in=%llu "
-            "notify_out=%llu submits=%llu pgrants=%llu",
+            "notify_out=%llu submits=%llu pgrants=%llu iovecs=%llu",
             v->name, (unsigned long long)st.requests,
             (unsigned long long)st.errors, (unsigned long long)st.notify_in,
             (unsigned long long)st.notify_out, (unsigned long long)st.submits,
-            (unsigned long long)st.pgrants);
+            (unsigned long long)st.pgrants, (unsigned long long)st.iovecs);
 }
 
 static void vbd_disconnect(struct vbd *v)

@@ -198,6 +198,39 @@ static inline bool blk_log_wait(const char *needle)
     return false;
 }
 
+/*
+ * blkback's counters for device devid, from the last "stats
+ * vbd/<fe>/<devid> requests=N ..." line of its log: vals[i] gets the
+ * number after keys[i] ("iovecs=", "notify_in=", ...), 0 when absent.
+ * blkback logs the line when the device disconnects and, for every
+ * connected device, on SIGUSR1: with ask, this sends it first (root
+ * only; the frontends run as another user).
+ */
+static inline void blk_be_stats(uint32_t devid, bool ask,
+                                const char *const *keys, unsigned int n,
+                                unsigned long long *vals)
+{
+    const char *buf, *p = NULL, *q, *end;
+    char needle[48];
+
+    for (unsigned int i = 0; i < n; i++)
+        vals[i] = 0;
+    if (ask) {
+        kill(env.bb, SIGUSR1);
+        usleep(100000);
+    }
+    buf = blk_log_read();
+    snprintf(needle, sizeof(needle), "/%u requests=", devid);
+    for (q = buf; (q = strstr(q, needle)); q++)
+        p = q;
+    if (!p)
+        return;
+    end = strchr(p, '\n');
+    for (unsigned int i = 0; i < n; i++)
+        if ((q = strstr(p, keys[i])) && (!end || q < end))
+            vals[i] = strtoull(q + strlen(keys[i]), NULL, 10);
+}
+
 /* Is blkback's log showing needle? */
 static inline bool blk_log_has(const char *needle)
 {

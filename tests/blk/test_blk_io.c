@@ -151,6 +151,63 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
     free(model);
 }
 
+/*
+ * 4 checks.  Pages whose grants blkback first mapped one at a time, out
+ * of order, then one request over all of them in grant-ref order: with
+ * their refs consecutive it is one iovec, as blkback places persistent
+ * grants by ref (blk_dev.c pgnt_place).  blkback's counters come from
+ * the stats line it logs at the disconnect.
+ */
+static void merge_scenario(struct xs_handle *xs, void *argp)
+{
+    static const char *const keys[] = {"requests=", "iovecs="};
+    struct rw_arg *a = argp;
+    struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
+    uint32_t refs[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+    const unsigned int n = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    unsigned long long v[2];
+    blkif_request_t r;
+    blkif_response_t rsp;
+    char needle[48];
+    bool ok = true, seq = true;
+
+    if (!f)
+        return;
+    if (!bfp_raw_share(f, n, refs))
+        ok = false;
+    for (unsigned int i = 1; i < n; i++)
+        seq &= refs[i] == refs[0] + i;
+    /* n requests of one page, in the order 0, 4, 8, 1, 5, 9, 2, ... */
+    for (unsigned int i = 0; ok && i <= n; i++) {
+        unsigned int k = i * 4 % n;
+        memset(&r, 0, sizeof(r));
+        r.operation = BLKIF_OP_READ;
+        r.id = i;
+        if (i < n) {
+            r.nr_segments = 1;
+            r.sector_number = 8 * k;
+            r.seg[0] = (struct blkif_request_segment){refs[k], 0, 7};
+        } else { /* then one over all n pages, in ref order */
+            r.nr_segments = (uint8_t)n;
+            for (unsigned int j = 0; j < n; j++)
+                r.seg[j] = (struct blkif_request_segment){refs[j], 0, 7};
+        }
+        bfp_raw_push(f, &r, true);
+        ok = bfp_raw_response(f, &rsp, 15000) == 0 &&
+             rsp.status == BLKIF_RSP_OKAY;
+    }
+    bfp_disconnect(f, 15000);
+    snprintf(needle, sizeof(needle), "/%u requests=", a->devid);
+    blk_log_wait(needle);
+    blk_be_stats(a->devid, false, keys, 2, v);
+    c_ok(ok && seq && v[0] == n + 1 && v[1] == n + 1,
+         "%u pages first mapped one by one out of order, then read in one "
+         "request: %llu iovecs for %llu requests, want %u each (refs in a "
+         "row: %s)",
+         n, v[1], v[0], n + 1, seq ? "yes" : "no");
+    bfp_close(f);
+}
+
 /* 12 checks. */
 static void flush_scenario(struct xs_handle *xs, void *argp)
 {
@@ -252,7 +309,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(11 * 5 + 12 + 8 + 6);
+    tap_plan(11 * 5 + 12 + 8 + 4 + 6);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -274,6 +331,10 @@ int main(void)
     a[3].opts = (struct bfp_opts){.persistent = false};
     c1 = blk_child_start(ro_scenario, &a[3]);
     blk_child_finish(c1, 8, "read-only device");
+    a[3].devid += 1; /* the same file again, a new device */
+    a[3].opts = (struct bfp_opts){.persistent = true};
+    c1 = blk_child_start(merge_scenario, &a[3]);
+    blk_child_finish(c1, 4, "persistent grants placed by ref");
 
     /* Two domains, two devices, at the same time. */
     a[4].opts = (struct bfp_opts){.persistent = true};
