@@ -448,12 +448,15 @@ struct control *control_start(const char *path, struct event_base *base,
     }
     c->next_pdom = PDOM_FIRST_DOMID;
     c->listen_fd = -1;
-    if (strlen(path) >= sizeof(sa.sun_path)) {
+    if (strlen(path) + 4 >= sizeof(sa.sun_path)) {
         snprintf(err, errlen, "control socket path too long");
         goto fail;
     }
     snprintf(c->path, sizeof(c->path), "%s", path);
-    strcpy(sa.sun_path, path);
+    /* Made under PATH.new and renamed once it listens, 0666: a client
+     * (xencommons waits for the path, then starts xenstored) never finds
+     * a socket that refuses it. */
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", path);
     c->dom0 = vdom_new(c, 0, 0);
     if (!c->dom0) {
         snprintf(err, errlen, "domain 0 event channels and grant table");
@@ -461,13 +464,14 @@ struct control *control_start(const char *path, struct event_base *base,
     }
     c->listen_fd =
         socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    unlink(path);
+    unlink(sa.sun_path);
     if (c->listen_fd < 0 ||
         bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         listen(c->listen_fd, 16) < 0 ||
         /* Anyone may connect: SO_PEERCRED, not the file mode, decides. */
-        chmod(path, 0666) < 0) {
+        chmod(sa.sun_path, 0666) < 0 || rename(sa.sun_path, path) < 0) {
         snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+        unlink(sa.sun_path);
         goto fail;
     }
     c->listen_ev =
