@@ -152,20 +152,23 @@ static void rw_scenario(struct xs_handle *xs, void *argp)
 }
 
 /*
- * 4 checks.  Pages whose grants blkback first mapped one at a time, out
- * of order, then one request over all of them in grant-ref order: with
- * their refs consecutive it is one iovec, as blkback places persistent
- * grants by ref (blk_dev.c pgnt_place).  blkback's counters come from
- * the stats line it logs at the disconnect.
+ * 5 checks, on blkback's counters (the stats line it logs at the
+ * disconnect).  Pages whose grants blkback first mapped one at a time,
+ * out of order, then one request over all of them in grant-ref order:
+ * with their refs consecutive it is one iovec, as blkback places
+ * persistent grants by ref (blk_dev.c pgnt_place).  Then a whole ring of
+ * requests behind one notification: io_uring gets them in submits of
+ * --submit-batch (4) SQEs.
  */
 static void merge_scenario(struct xs_handle *xs, void *argp)
 {
-    static const char *const keys[] = {"requests=", "iovecs="};
+    static const char *const keys[] = {"requests=", "iovecs=", "submits="};
     struct rw_arg *a = argp;
     struct bfp *f = attach(xs, a->devid, a->path, true, &a->opts);
     uint32_t refs[BLKIF_MAX_SEGMENTS_PER_REQUEST];
     const unsigned int n = BLKIF_MAX_SEGMENTS_PER_REQUEST;
-    unsigned long long v[2];
+    unsigned long long v[3];
+    unsigned int ring = 0, got = 0;
     blkif_request_t r;
     blkif_response_t rsp;
     char needle[48];
@@ -196,15 +199,36 @@ static void merge_scenario(struct xs_handle *xs, void *argp)
         ok = bfp_raw_response(f, &rsp, 15000) == 0 &&
              rsp.status == BLKIF_RSP_OKAY;
     }
+    /* A full ring of one-page reads, published together, one event. */
+    ring = bfp_raw_ring_size(f);
+    for (unsigned int i = 0; ok && i < ring; i++) {
+        memset(&r, 0, sizeof(r));
+        r.operation = BLKIF_OP_READ;
+        r.id = 200 + i;
+        r.nr_segments = 1;
+        r.sector_number = 8 * (i % n);
+        r.seg[0] = (struct blkif_request_segment){refs[i % n], 0, 7};
+        bfp_raw_push(f, &r, false);
+    }
+    if (ok)
+        bfp_raw_notify(f);
+    while (ok && got < ring && bfp_raw_response(f, &rsp, 15000) == 0 &&
+           rsp.status == BLKIF_RSP_OKAY)
+        got++;
     bfp_disconnect(f, 15000);
     snprintf(needle, sizeof(needle), "/%u requests=", a->devid);
     blk_log_wait(needle);
-    blk_be_stats(a->devid, false, keys, 2, v);
-    c_ok(ok && seq && v[0] == n + 1 && v[1] == n + 1,
+    blk_be_stats(a->devid, false, keys, 3, v);
+    c_ok(ok && seq && v[1] - ring == n + 1,
          "%u pages first mapped one by one out of order, then read in one "
-         "request: %llu iovecs for %llu requests, want %u each (refs in a "
+         "request: %llu iovecs for %u requests, want %u each (refs in a "
          "row: %s)",
-         n, v[1], v[0], n + 1, seq ? "yes" : "no");
+         n, v[1] - ring, n + 1, n + 1, seq ? "yes" : "no");
+    c_ok(ok && got == ring && ring % 4 == 0 && v[0] == n + 1 + ring &&
+             v[2] == n + 1 + ring / 4,
+         "a ring of %u requests behind one event: %llu io_uring submits for "
+         "them, want %u (--submit-batch 4; one each before: %u)",
+         ring, v[2] - (n + 1), ring / 4, n + 1);
     bfp_close(f);
 }
 
@@ -309,7 +333,7 @@ int main(void)
 
     if (why)
         tap_skip_all(why);
-    tap_plan(11 * 5 + 12 + 8 + 4 + 6);
+    tap_plan(11 * 5 + 12 + 8 + 5 + 6);
     for (int i = 0; i < 6; i++) {
         a[i] = (struct rw_arg){.devid = 51712 + 16 * (uint32_t)i,
                                .seed = 1234 + (uint32_t)i,
@@ -334,7 +358,7 @@ int main(void)
     a[3].devid += 1; /* the same file again, a new device */
     a[3].opts = (struct bfp_opts){.persistent = true};
     c1 = blk_child_start(merge_scenario, &a[3]);
-    blk_child_finish(c1, 4, "persistent grants placed by ref");
+    blk_child_finish(c1, 5, "blkback's counters");
 
     /* Two domains, two devices, at the same time. */
     a[4].opts = (struct bfp_opts){.persistent = true};
