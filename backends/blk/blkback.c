@@ -166,12 +166,13 @@ static void vbd_disconnect(struct vbd *v);
  * online 0 and state Closing, maybe while we were still publishing our
  * keys), so the node is left as it is and we take Closing instead; the
  * caller's state machine goes on from there.  Closing and Closed are
- * written as they are.
+ * written as they are.  Nothing is written once the toolstack removed
+ * the directory (no "frontend" node): that would make it again.
  */
 static void vbd_set_state(struct vbd *v, int state)
 {
-    char path[256], val[16], *cur;
-    bool wrote = false, yield = false;
+    char path[256], fpath[256], val[16], *cur;
+    bool wrote = false, yield = false, gone = false;
     unsigned int len;
 
     if (v->state == state)
@@ -184,18 +185,31 @@ static void vbd_set_state(struct vbd *v, int state)
         if (t == XBT_NULL)
             break;
         yield = false;
+        gone = false;
         if (state == XenbusStateInitWait || state == XenbusStateConnected) {
             cur = xs_read(g.xs, t, path, &len);
             yield = cur && atoi(cur) == XenbusStateClosing &&
                     v->state != XenbusStateClosing;
             free(cur);
         }
-        wrote = yield || xs_write(g.xs, t, path, val, strlen(val));
+        /* The toolstack removed the directory (detach done): writing
+         * would make it again; the root watch releases the device. */
+        snprintf(fpath, sizeof(fpath), "%s/frontend", v->be_path);
+        cur = xs_read(g.xs, t, fpath, &len);
+        gone = !cur;
+        free(cur);
+        wrote = yield || gone || xs_write(g.xs, t, path, val, strlen(val));
         if (xs_transaction_end(g.xs, t, false))
             break;
         wrote = false;
         if (errno != EAGAIN)
             break;
+    }
+    if (gone) {
+        blk_log("%s: directory removed: state %d not written", v->name,
+                state);
+        v->state = state;
+        return;
     }
     if (yield) {
         blk_log("%s: the toolstack set Closing: not %d", v->name, state);
@@ -388,7 +402,9 @@ static void vbd_step(struct vbd *v)
 
     fe = xs_get_uint(v->fe_path, "state", XenbusStateUnknown, 255);
     be = xs_get_uint(v->be_path, "state", -1, 255);
-    online = xs_get_uint(v->be_path, "online", 1, 1);
+    /* Absent is not online: the directory is going (xl block-detach
+     * removes it after our Closed), no reconnect then. */
+    online = xs_get_uint(v->be_path, "online", 0, 1);
     if (v->fatal && v->conn)
         vbd_disconnect(v);
     /* xl block-detach: the toolstack sets our state to Closing. */
@@ -450,6 +466,14 @@ static void vbd_update(struct vbd *v)
         vbd_find_frontend(v);
     if (v->bad || v->incomplete || v->dom_gone)
         return;
+    {
+        /* Removed (the root watch frees it): nothing to write there. */
+        char *fe = xs_get(v->be_path, "frontend");
+
+        free(fe);
+        if (!fe)
+            return;
+    }
     for (int i = 0; i < 4; i++) {
         int before = v->state;
 

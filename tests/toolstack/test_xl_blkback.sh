@@ -30,8 +30,11 @@ is "$("$XSREAD" $B/$D/51712/sectors)" 16384 "blkback published the size (sectors
 xl block-attach p "vdev=xvdb, target=$T/e.img"
 is "$RC:$("$XSREAD" $B/$D/51728/sectors)" "0:8192" "block-attach: a second vbd"
 xl block-detach p xvdb
-ok "$([ "$RC" = 0 ] && ! "$XSREAD" $B/$D/51728/state >/dev/null 2>&1; echo $?)" \
-    "block-detach: blkback closed it, directories gone"
+if ! ok "$([ "$RC" = 0 ] && ! "$XSREAD" $B/$D/51728/state >/dev/null 2>&1; echo $?)" \
+    "block-detach: blkback closed it, directories gone"; then
+    "$XSLS" $B/$D 2>&1 | sed 's/^/# backend: /'
+    tail -n 12 "$T/log/blkback.log" 2>&1 | sed 's/^/# blkback.log: /'
+fi
 xl destroy p
 ok "$( ! "$XSREAD" $B/$D/51712/state >/dev/null 2>&1; echo $?)" \
     "destroy removes the vbd"
