@@ -286,7 +286,14 @@ fi
 like "$(state_of long)" "^[r-][b-]----$" "the guest runs on after the detach"
 printf 'hi there\nquit\n' >"$T/in"
 "$XL" console -t pv long <"$T/in" >"$T/con" 2>&1
+cst=$?
 like "$(cat "$T/con")" "echo: hi there" "console -t pv: input reaches the guest, its echo comes back"
+if ! grep -q "echo: hi there" "$T/con"; then
+    echo "# xl console exit status $cst"
+    tail -n 8 "$XENHV_LOGDIR/xenconsoled.log" 2>&1 | sed 's/^/# xenconsoled.log: /'
+    "$XL" list 2>&1 | sed 's/^/# xl list: /'
+    grep "(d$D)" "$XENHV_LOGDIR/xen-hv.log" 2>/dev/null | tail -n 8 | sed 's/^/# xen-hv.log: /'
+fi
 wait_for 5 sh -c "[ \"\$($XL list | awk '\$1==\"long\"{print \$5}')\" = '---s--' ]"
 is "$(state_of long)" "---s--" "after quit the guest powered off and is preserved"
 xl destroy long
