@@ -531,6 +531,21 @@ static void serial_show(const char *log, size_t n, struct serial_view *v)
     memcpy(v->tail, log + n - v->tail_len, v->tail_len);
 }
 
+/*
+ * The guest shut down: what it wrote last (an echo, its goodbye) may
+ * still be on its way through xenconsoled.  Show what comes on @fd until
+ * it closes or @ms (milliseconds) pass without a byte.
+ */
+static void pv_drain(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[4096];
+    ssize_t r;
+
+    while (poll(&p, 1, ms) > 0 && (r = read(fd, buf, sizeof(buf))) > 0)
+        write_all(1, buf, (size_t)r);
+}
+
 int xl_console_attach(struct xldom_ctx *ctx, uint32_t domid, const char *type,
                       int unpause)
 {
@@ -593,8 +608,11 @@ int xl_console_attach(struct xldom_ctx *ctx, uint32_t domid, const char *type,
                 break;
             serial_show(log, (size_t)n, &sv);
         }
-        if (!up)
+        if (!up) {
+            if (fd >= 0)
+                pv_drain(fd, 300);
             break;
+        }
     }
     if (fd >= 0)
         close(fd);
