@@ -178,6 +178,7 @@ static void vbd_set_state(struct vbd *v, int state)
     if (v->state == state)
         return;
     snprintf(path, sizeof(path), "%s/state", v->be_path);
+    snprintf(fpath, sizeof(fpath), "%s/frontend", v->be_path);
     snprintf(val, sizeof(val), "%d", state);
     for (int tries = 0; tries < 10; tries++) {
         xs_transaction_t t = xs_transaction_start(g.xs);
@@ -194,7 +195,6 @@ static void vbd_set_state(struct vbd *v, int state)
         }
         /* The toolstack removed the directory (detach done): writing
          * would make it again; the root watch releases the device. */
-        snprintf(fpath, sizeof(fpath), "%s/frontend", v->be_path);
         cur = xs_read(g.xs, t, fpath, &len);
         gone = !cur;
         free(cur);
